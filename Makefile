@@ -1,0 +1,39 @@
+# Every target bootstraps .venv with plain `python3 -m venv` + pip (no uv needed).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROVIDERS := $(patsubst %/pyproject.toml,%,$(wildcard providers/*/pyproject.toml))
+PROVIDER_PKGS := $(wildcard providers/*/failover_sync_*)
+LINT_PATHS := failover_sync tests bench $(PROVIDERS)
+
+.PHONY: demo test lint bench system-deps clean
+
+$(STAMP): pyproject.toml $(wildcard providers/*/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' $(foreach p,$(PROVIDERS),-e $(p))
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/failover-sync demo
+
+# Debian packages that the real-server tests need (PowerDNS, BIND, Unbound, ...), installed
+# with apt-get when missing and we are root; otherwise the run fails with a clear message.
+system-deps:
+	scripts/install-system-deps
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy failover_sync $(PROVIDER_PKGS)
+
+test: lint system-deps
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/plan_scale.py
+	$(BIN)/python bench/probe_scale.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,59 @@
+"""failover-sync: a self-hosted DNS failover controller.
+
+Probe each endpoint of a DNS name, decide health with consecutive failure/success
+thresholds, and publish only the healthy set through a provider adapter.
+"""
+
+from failover_sync.__about__ import __version__
+from failover_sync.model import (
+    Action,
+    AllUnhealthy,
+    Change,
+    DesiredRecord,
+    Endpoint,
+    EndpointHealth,
+    Failback,
+    HealthCheck,
+    Plan,
+    Policy,
+    ProbeResult,
+    ProbeTarget,
+    RecordKey,
+    RRset,
+    Zone,
+    ZonePlan,
+)
+from failover_sync.provider import (
+    Capabilities,
+    Provider,
+    ProviderError,
+    ProviderOptions,
+    RetryPolicy,
+    TransientProviderError,
+)
+
+__all__ = [
+    "Action",
+    "AllUnhealthy",
+    "Capabilities",
+    "Change",
+    "DesiredRecord",
+    "Endpoint",
+    "EndpointHealth",
+    "Failback",
+    "HealthCheck",
+    "Plan",
+    "Policy",
+    "ProbeResult",
+    "ProbeTarget",
+    "Provider",
+    "ProviderError",
+    "ProviderOptions",
+    "RRset",
+    "RecordKey",
+    "RetryPolicy",
+    "TransientProviderError",
+    "Zone",
+    "ZonePlan",
+    "__version__",
+]

@@ -1,0 +1,292 @@
+"""Frozen value types shared by every layer.
+
+Everything here is a plain immutable value: hashable, comparable, free of I/O. Names are
+absolute and lower-case with a trailing dot (``app.example.com.``); record values are kept in
+sorted order so that two RRsets with the same data compare equal.
+
+Shapes::
+
+    HealthCheck    resolved probe settings of one endpoint (seconds, counts)
+    ProbeTarget    value + HealthCheck: the unit that is probed, shared between records
+    ProbeResult    ok, latency_seconds, reason
+    EndpointHealth healthy + human reason, the health state machine's verdict
+    Endpoint       value, weight, ProbeTarget
+    DesiredRecord  one managed RRset as configured (name, type, ttl, policy, endpoints, ...)
+    Zone           zone name + provider instance name + provider-specific zone options
+    RRset          name, type, ttl, values (what a provider lists)
+    Change         one UPSERT (or DELETE) with before/after values and a reason
+    ZonePlan, Plan the changes per zone, in a deterministic order
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+RecordKey = tuple[str, str]
+"""``(absolute name, type)``: how an RRset is addressed."""
+
+
+def absolute_name(name: str) -> str:
+    """Return ``name`` lower-cased with exactly one trailing dot (``Foo.Example.com`` ->
+    ``foo.example.com.``)."""
+    return name.strip().rstrip(".").lower() + "."
+
+
+class Policy(enum.StrEnum):
+    """How the healthy endpoints of a record become its published values."""
+
+    FAILOVER = "failover"
+    MULTIVALUE = "multivalue"
+    WEIGHTED_ROUND_ROBIN = "weighted_round_robin"
+
+
+class AllUnhealthy(enum.StrEnum):
+    """What to publish when no endpoint of a record is healthy (never an empty RRset)."""
+
+    PUBLISH_ALL = "publish_all"
+    KEEP = "keep"
+    FALLBACK = "fallback"
+
+
+class Failback(enum.StrEnum):
+    """``auto``: return to the primary once healthy; ``manual``: stay on the secondary."""
+
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
+class Action(enum.StrEnum):
+    """Change actions, named as in Route 53 change batches."""
+
+    UPSERT = "UPSERT"
+    DELETE = "DELETE"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRange:
+    """Inclusive HTTP status range, e.g. ``200-399``."""
+
+    low: int
+    high: int
+
+    def __contains__(self, status: object) -> bool:
+        return isinstance(status, int) and self.low <= status <= self.high
+
+    def __str__(self) -> str:
+        return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCheck:
+    """Resolved health-check settings of one endpoint.
+
+    Durations are seconds; thresholds are consecutive probe counts. ``host`` is the HTTP
+    ``Host`` header and TLS SNI name; ``headers`` is a sorted tuple of pairs so that the value
+    stays hashable.
+    """
+
+    protocol: str = "HTTP"
+    port: int = 80
+    path: str = "/"
+    host: str = ""
+    interval_seconds: float = 30.0
+    failure_threshold: int = 3
+    success_threshold: int = 2
+    request_timeout_seconds: float = 5.0
+    expected_status: tuple[StatusRange, ...] = (StatusRange(200, 399),)
+    body_match: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+    verify_tls: bool = True
+    ca_file: str | None = None
+    follow_redirects: bool = False
+
+    @property
+    def detection_seconds(self) -> float:
+        """Worst-case seconds from an outage to an unhealthy verdict: every probe of the
+        streak may start just after the outage and time out (the threshold detector's bound)."""
+        return self.failure_threshold * self.interval_seconds + self.request_timeout_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeTarget:
+    """What is probed: an endpoint value with its resolved health check.
+
+    Records that use the same target share one probe schedule and one health state.
+    """
+
+    value: str
+    check: HealthCheck
+
+    def __str__(self) -> str:
+        if self.check.protocol == "TCP":
+            return f"tcp://{_hostport(self.value, self.check.port)}"
+        scheme = self.check.protocol.lower()
+        return f"{scheme}://{_hostport(self.value, self.check.port)}{self.check.path}"
+
+
+def _hostport(value: str, port: int) -> str:
+    return f"[{value}]:{port}" if ":" in value else f"{value}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """Outcome of one probe: ``latency_seconds`` from the first byte sent to the verdict;
+    ``reason`` is short and human (``status 503``, ``connection refused``,
+    ``timeout after 0.5 s``)."""
+
+    ok: bool
+    latency_seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    """Verdict of the health state machine for one target, with the reason for it."""
+
+    healthy: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One configured value of a record with its weight and probe target."""
+
+    value: str
+    target: ProbeTarget
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredRecord:
+    """One managed RRset as configured, with endpoints in priority order.
+
+    ``proxied`` is a provider hint (Cloudflare) and ``None`` means "keep what is live".
+    """
+
+    name: str
+    type: str
+    ttl: int
+    zone: str
+    policy: Policy
+    endpoints: tuple[Endpoint, ...]
+    when_all_unhealthy: AllUnhealthy = AllUnhealthy.PUBLISH_ALL
+    fallback: tuple[str, ...] = ()
+    failback: Failback = Failback.AUTO
+    proxied: bool | None = None
+
+    @property
+    def key(self) -> RecordKey:
+        return (self.name, self.type)
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A zone as the provider sees it: absolute ``name``, provider instance name, and the
+    provider-specific keys of its config entry (``hosted_zone_id``, ``zone_id``)."""
+
+    name: str
+    provider: str
+    options: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+
+def sorted_values(values: Iterable[str]) -> tuple[str, ...]:
+    """Deduplicate and sort record values, the canonical order of the plan JSON."""
+    return tuple(sorted(set(values)))
+
+
+@dataclass(frozen=True, slots=True)
+class RRset:
+    """A live RRset: absolute ``name``, ``type``, ``ttl`` in seconds and sorted ``values``.
+
+    ``weights`` maps value -> weight for providers with native weighted records; it is empty
+    otherwise.
+    """
+
+    name: str
+    type: str
+    ttl: int
+    values: tuple[str, ...]
+    weights: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def key(self) -> RecordKey:
+        return (self.name, self.type)
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        type: str,
+        ttl: int,
+        values: Iterable[str],
+        weights: Mapping[str, int] | None = None,
+    ) -> RRset:
+        """Build a canonical RRset (absolute name, upper-case type, sorted values)."""
+        return cls(
+            absolute_name(name),
+            type.upper(),
+            ttl,
+            sorted_values(values),
+            tuple(sorted((weights or {}).items())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to one RRset.
+
+    ``before`` is ``()`` when the RRset does not exist yet and ``before_ttl`` is then
+    ``None``. ``weights`` is filled only for providers with native weights.
+    """
+
+    action: Action
+    name: str
+    type: str
+    ttl: int
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    reason: str
+    before_ttl: int | None = None
+    weights: tuple[tuple[str, int], ...] = ()
+    proxied: bool | None = None
+
+    @property
+    def key(self) -> RecordKey:
+        return (self.name, self.type)
+
+    @property
+    def rrset(self) -> RRset:
+        """The RRset this change writes."""
+        return RRset(self.name, self.type, self.ttl, self.after, self.weights)
+
+
+@dataclass(frozen=True, slots=True)
+class ZonePlan:
+    """The changes of one zone, sorted by (name, type), and the count of managed RRsets
+    that need none."""
+
+    zone: Zone
+    changes: tuple[Change, ...]
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A reviewable plan: zone plans sorted by zone name."""
+
+    zones: tuple[ZonePlan, ...]
+
+    @property
+    def change_count(self) -> int:
+        return sum(len(z.changes) for z in self.zones)
+
+    @property
+    def unchanged_count(self) -> int:
+        return sum(z.unchanged for z in self.zones)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.change_count > 0
