@@ -8,6 +8,7 @@ records and endpoints, and returns a frozen :class:`Config` whose records are th
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,9 @@ DEFAULT_CONFIG_FILE = "failover-sync.yaml"
 class Settings(BaseSettings):
     """Process settings from ``FAILOVER_SYNC_*`` environment variables (CLI flags win)."""
 
-    model_config = SettingsConfigDict(env_prefix="FAILOVER_SYNC_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="FAILOVER_SYNC_", extra="ignore", env_ignore_empty=True
+    )
 
     config: Path | None = None
     """Config file path (``FAILOVER_SYNC_CONFIG``); else ``./failover-sync.yaml``."""
@@ -252,8 +255,40 @@ class _Builder:
         path: KeyPath = ("records", name)
         spec = self.validate(schema.RecordSpec, raw, path)
         if spec is None:
+            # Report the cross-field problems too: validate again without the keys that
+            # already failed, keeping only new problems from the semantic checks.
+            spec = _without_bad_keys(schema.RecordSpec, raw)
+            if spec is None:
+                return None
+            resolve.record(self, path, absolute_name(name), spec, defaults, zones)
             return None
         return resolve.record(self, path, absolute_name(name), spec, defaults, zones)
+
+
+def _without_bad_keys(model: type[BaseModel], raw: Any) -> Any:
+    """``raw`` validated after removing every key that failed, or None if that fails too."""
+    data = copy.deepcopy(raw)
+    for _ in range(3):
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                if err["type"] == "missing" or not _drop(data, err["loc"]):
+                    return None
+    return None
+
+
+def _drop(data: Any, loc: tuple[str | int, ...]) -> bool:
+    """Remove the key or item at ``loc`` from nested dicts and lists; False if not found."""
+    for part in loc[:-1]:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(data, dict) and loc and loc[-1] in data:
+        del data[loc[-1]]
+        return True
+    return False
 
 
 __all__ = [

@@ -156,10 +156,12 @@ def load_provider_class(type_name: str) -> type[Provider]:
 
 
 class _WaitHonouringRetryAfter(tenacity.wait.wait_base):
-    """Exponential backoff with jitter, but never shorter than the provider's Retry-After."""
+    """Exponential backoff with full jitter (a random wait up to ``initial * 2**n``, as AWS's
+    "Exponential Backoff And Jitter" recommends), never shorter than the provider's
+    Retry-After."""
 
     def __init__(self, initial: float, maximum: float) -> None:
-        self._base = tenacity.wait_exponential_jitter(initial=initial, max=maximum)
+        self._base = tenacity.wait_random_exponential(multiplier=initial, max=maximum)
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         wait = float(self._base(retry_state))

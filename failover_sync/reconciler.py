@@ -230,7 +230,7 @@ class Controller:
         await self.once()
         self.ready = True
         event(logging.INFO, "controller_ready", zones=len(self.desired), targets=len(self.states))
-        probes = [asyncio.create_task(self._probe_loop(t)) for t in self.states]
+        probes = self.start_probe_loops()
         workers = [asyncio.create_task(self._zone_worker(z, stop)) for z in self.desired]
         try:
             await stop.wait()
@@ -241,6 +241,12 @@ class Controller:
                 dirty.set()
             await asyncio.gather(*probes, return_exceptions=True)
             await asyncio.gather(*workers, return_exceptions=True)
+
+    def start_probe_loops(self) -> list[asyncio.Task[None]]:
+        """Start the fixed-rate probe loop of every target in ``states``; the caller cancels
+        the tasks. ``run`` starts them after the first reconcile; ``bench/probe_scale.py``
+        starts only them, to measure the schedule without zone workers."""
+        return [asyncio.create_task(self._probe_loop(t)) for t in self.states]
 
     async def _probe_loop(self, target: ProbeTarget) -> None:
         """Fixed-rate probing with a start staggered by a stable hash of the target."""

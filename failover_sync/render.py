@@ -148,8 +148,9 @@ def health_text(rows: Sequence[HealthRow]) -> str:
     for row in rows:
         state = "healthy" if row.result.ok else "UNHEALTHY"
         out.append(
-            f"{row.record} {row.target} {state} {row.result.latency_seconds * 1000:.1f} ms "
-            f"{row.result.reason}; worst-case failover {row.worst_case_seconds:g} s "
+            f"{row.record} {row.target} {state} {row.result.reason} "
+            f"({row.result.latency_seconds * 1000:.1f} ms); "
+            f"worst-case failover {row.worst_case_seconds:g} s "
             f"({row.worst_case_detail})"
         )
     return "\n".join(out) + "\n"

@@ -1,0 +1,216 @@
+"""``failover-sync`` as a process: real backends, real zone file, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dns.zone
+import pytest
+
+from tests.harness.backends import HttpBackend
+
+EXE = [sys.executable, "-m", "failover_sync.cli"]
+NAME = "app.example.test."
+INTERVAL, FAILURES, TIMEOUT = 0.2, 2, 0.1
+DETECTOR_BOUND = FAILURES * INTERVAL + TIMEOUT
+
+
+def write_config(tmp_path: Path, port: int, policy: str = "failover", extra: str = "") -> Path:
+    path = tmp_path / "failover-sync.yaml"
+    path.write_text(f"""\
+providers:
+  local: {{type: zonefile, directory: zones}}
+zones:
+  - {{name: example.test, provider: local}}
+defaults:
+  ttl: 30
+  health_check: {{port: {port}, path: /healthz, interval_seconds: {INTERVAL},
+                 failure_threshold: {FAILURES}, success_threshold: 2,
+                 request_timeout_seconds: {TIMEOUT}}}
+records:
+  {NAME}:
+    type: A
+    policy: {policy}
+    records:
+      - value: 127.0.0.2
+      - value: 127.0.0.3
+{extra}""")
+    return path
+
+
+def cli(*args: str, cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*EXE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "FAILOVER_SYNC_CONFIG": ""},
+    )
+
+
+def published(tmp_path: Path) -> tuple[str, ...]:
+    path = tmp_path / "zones" / "example.test.zone"
+    if not path.exists():
+        return ()
+    rdataset = dns.zone.from_file(str(path), origin="example.test.").get_rdataset(NAME, "A")
+    return tuple(sorted(rd.to_text() for rd in rdataset)) if rdataset else ()
+
+
+def wait_for(check: Callable[[], bool], timeout: float) -> float:
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def test_validate(tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBackend]) -> None:
+    write_config(tmp_path, backend_pair[0].port)
+    result = cli("validate", "-c", "failover-sync.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "valid (1 records in 1 zones)" in result.stdout
+
+
+def test_bad_config_exits_1_with_key_path_and_writes_nothing(tmp_path: Path) -> None:
+    path = write_config(tmp_path, 8080)
+    path.write_text(path.read_text().replace("failure_threshold: 2", "failure_threshold: 20"))
+    for command in (["plan"], ["apply", "--yes"], ["run", "--once"]):
+        result = cli(*command, "-c", str(path), cwd=tmp_path)
+        assert result.returncode == 1
+        assert "defaults.health_check.failure_threshold" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "zones").exists()
+
+
+def test_missing_config_is_a_one_line_error(tmp_path: Path) -> None:
+    result = cli("plan", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "failover-sync.yaml" in result.stderr
+    assert "cannot read config: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 2  # header + the one problem
+
+
+def test_usage_error_exits_1_not_2(tmp_path: Path) -> None:
+    result = cli("plan", "--no-such-flag", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "unrecognized arguments" in result.stderr
+
+
+def test_plan_apply_plan(tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBackend]) -> None:
+    write_config(tmp_path, backend_pair[0].port)
+    pending = cli("plan", "-o", "json", "--detailed-exitcode", cwd=tmp_path)
+    assert pending.returncode == 2, pending.stderr
+    data = json.loads(pending.stdout)
+    assert data["summary"] == {"changes": 1, "unchanged": 0}
+    change = data["zones"][0]["changes"][0]
+    assert (change["name"], change["before"], change["after"]) == (NAME, [], ["127.0.0.2"])
+    assert published(tmp_path) == ()  # plan writes nothing
+
+    refused = cli("apply", cwd=tmp_path)  # no TTY, no --yes
+    assert refused.returncode == 1
+    assert "refusing to apply without --yes" in refused.stderr
+    assert published(tmp_path) == ()
+
+    applied = cli("apply", "--yes", cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    assert published(tmp_path) == ("127.0.0.2",)
+    clean = cli("plan", "--detailed-exitcode", cwd=tmp_path)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "No changes." in clean.stdout
+    markdown = cli("plan", "-o", "markdown", cwd=tmp_path)
+    assert markdown.stdout.startswith("## failover-sync plan")
+
+
+def test_check_prints_health_and_worst_case(
+    tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBackend]
+) -> None:
+    backend_pair[1].behaviour.status = 503
+    write_config(tmp_path, backend_pair[0].port)
+    result = cli("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("127.0.0.2" in line and "healthy status 200" in line for line in lines)
+    assert any(
+        "127.0.0.3" in line and "UNHEALTHY" in line and "status 503" in line for line in lines
+    )
+    # detection 2 x 0.2 + 0.1 s, plus the TTL of 30 s
+    assert "worst-case failover 30.5 s (detect 2x0.2+0.1 s, TTL 30 s)" in result.stdout
+
+
+def test_run_loop_failover_failback_all_unhealthy_and_sigterm(
+    tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBackend]
+) -> None:
+    web1, web2 = backend_pair
+    write_config(tmp_path, web1.port)
+    log = (tmp_path / "run.log").open("w")
+    proc = subprocess.Popen(
+        [*EXE, "run", "--log-format", "json"], cwd=tmp_path, stderr=log, stdout=log
+    )
+    try:
+        wait_for(lambda: published(tmp_path) == ("127.0.0.2",), 10)
+        web1.stop()
+        took = wait_for(lambda: published(tmp_path) == ("127.0.0.3",), 5)
+        assert took < DETECTOR_BOUND + 0.4, f"failover took {took:.3f} s"
+        web1.start()
+        wait_for(lambda: published(tmp_path) == ("127.0.0.2",), 5)
+        web1.behaviour.status = web2.behaviour.status = 500
+        wait_for(lambda: published(tmp_path) == ("127.0.0.2", "127.0.0.3"), 5)  # publish_all
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    events = [json.loads(line) for line in (tmp_path / "run.log").read_text().splitlines()]
+    names = [e["event"] for e in events]
+    assert "endpoint_unhealthy" in names
+    assert names[-1] == "controller_stopped"
+    applied = [e for e in events if e["event"] == "change_applied"]
+    assert [e["after"] for e in applied] == [
+        ["127.0.0.2"],
+        ["127.0.0.3"],
+        ["127.0.0.2"],
+        ["127.0.0.2", "127.0.0.3"],
+    ]
+
+
+def test_restart_writes_nothing(
+    tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBackend]
+) -> None:
+    write_config(tmp_path, backend_pair[0].port)
+    assert cli("run", "--once", cwd=tmp_path).returncode == 0
+    zone_file = tmp_path / "zones" / "example.test.zone"
+    stamp = zone_file.stat().st_mtime_ns
+    again = cli("run", "--once", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert zone_file.stat().st_mtime_ns == stamp
+    assert "change_applied" not in again.stderr
+
+
+def test_dry_run_once_writes_nothing(
+    tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBackend]
+) -> None:
+    write_config(tmp_path, backend_pair[0].port)
+    result = cli("run", "--once", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "change_planned" in result.stderr
+    assert not (tmp_path / "zones").exists()
+
+
+@pytest.mark.timeout(60)
+def test_demo_shows_failover_and_failback(tmp_path: Path) -> None:
+    result = cli("demo", "--directory", str(tmp_path), cwd=tmp_path, timeout=45)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "failover: app.demo.test. A -> 127.0.0.3" in result.stdout
+    assert "failback: app.demo.test. A -> 127.0.0.2" in result.stdout
