@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROVIDERS := $(patsubst %/pyproject.toml,%,$(wildcard providers/*/pyproject.toml))
 PROVIDER_PKGS := $(wildcard providers/*/failover_sync_*)
-LINT_PATHS := failover_sync tests bench $(PROVIDERS)
+LINT_PATHS := failover_sync tests $(wildcard bench) $(PROVIDERS)
 
 .PHONY: demo test lint bench system-deps clean
 
