@@ -12,7 +12,7 @@ LINT_PATHS := failover_sync tests $(wildcard bench) $(PROVIDERS)
 $(STAMP): pyproject.toml $(wildcard providers/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' $(foreach p,$(PROVIDERS),-e $(p))
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' $(foreach p,$(PROVIDERS),-e '$(p)[test]')
 	touch $(STAMP)
 
 demo: $(STAMP)
