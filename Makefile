@@ -34,6 +34,7 @@ test: lint system-deps
 bench: $(STAMP)
 	$(BIN)/python bench/plan_scale.py
 	$(BIN)/python bench/probe_scale.py
+	$(BIN)/python bench/failover_latency.py --trials 20
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

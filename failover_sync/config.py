@@ -73,7 +73,9 @@ class ConfigError(Exception):
 
     def __init__(self, file: str, problems: list[Problem]) -> None:
         self.file = file
-        self.problems = sorted(problems, key=lambda p: (p.line or 0, format_path(p.path)))
+        # One defaults block shared by several endpoints can fail the same check for each.
+        unique = list(dict.fromkeys(problems))
+        self.problems = sorted(unique, key=lambda p: (p.line or 0, format_path(p.path)))
         super().__init__(self.render())
 
     def render(self) -> str:
