@@ -129,11 +129,20 @@ class Controller:
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         for _ in range(max(target.check.failure_threshold, target.check.success_threshold)):
-            self._observe(target, await self.prober.probe(target))
+            self._observe(target, await self._probe(target))
             if state.settled:
                 return
             next_at += target.check.interval_seconds
             await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    async def _probe(self, target: ProbeTarget) -> ProbeResult:
+        """One probe that never raises: an unexpected error in a probe library must not end
+        this target's schedule (its task would die silently), so it counts as a failure."""
+        try:
+            return await self.prober.probe(target)
+        except Exception as exc:
+            event(logging.ERROR, "probe_error", endpoint=str(target), error=repr(exc))
+            return ProbeResult(False, 0.0, f"probe error: {type(exc).__name__}")
 
     def _observe(self, target: ProbeTarget, result: ProbeResult) -> None:
         state = self.states[target]
@@ -257,7 +266,7 @@ class Controller:
         while True:
             await asyncio.sleep(max(0.0, next_at - loop.time()))
             lateness = loop.time() - next_at
-            result = await self.prober.probe(target)
+            result = await self._probe(target)
             self._observe(target, result)
             for observer in self.probe_observers:
                 observer(target, result, lateness)

@@ -158,31 +158,36 @@ def test_run_loop_failover_failback_all_unhealthy_and_sigterm(
         [*EXE, "run", "--log-format", "json"], cwd=tmp_path, stderr=log, stdout=log
     )
     try:
-        wait_for(lambda: published(tmp_path) == ("127.0.0.2",), 10)
-        web1.stop()
-        took = wait_for(lambda: published(tmp_path) == ("127.0.0.3",), 5)
-        assert took < DETECTOR_BOUND + 0.4, f"failover took {took:.3f} s"
-        web1.start()
-        wait_for(lambda: published(tmp_path) == ("127.0.0.2",), 5)
-        web1.behaviour.status = web2.behaviour.status = 500
-        wait_for(lambda: published(tmp_path) == ("127.0.0.2", "127.0.0.3"), 5)  # publish_all
+        try:
+            wait_for(lambda: published(tmp_path) == ("127.0.0.2",), 10)
+            web1.stop()
+            took = wait_for(lambda: published(tmp_path) == ("127.0.0.3",), 5)
+            assert took < DETECTOR_BOUND + 0.4, f"failover took {took:.3f} s"
+            web1.start()
+            wait_for(lambda: published(tmp_path) == ("127.0.0.2",), 5)
+            web1.behaviour.status = web2.behaviour.status = 500
+            wait_for(lambda: published(tmp_path) == ("127.0.0.2", "127.0.0.3"), 5)  # publish_all
+        except AssertionError as exc:
+            log.flush()
+            raise AssertionError(  # noqa: B904 - the log is the context
+                f"{exc}\n--- controller log ---\n{(tmp_path / 'run.log').read_text()}"
+            )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(10)
         log.close()
     events = [json.loads(line) for line in (tmp_path / "run.log").read_text().splitlines()]
     names = [e["event"] for e in events]
     assert "endpoint_unhealthy" in names
     assert names[-1] == "controller_stopped"
     applied = [e for e in events if e["event"] == "change_applied"]
-    assert [e["after"] for e in applied] == [
-        ["127.0.0.2"],
-        ["127.0.0.3"],
-        ["127.0.0.2"],
-        ["127.0.0.2", "127.0.0.3"],
-    ]
+    afters = [e["after"] for e in applied]
+    assert afters[:3] == [["127.0.0.2"], ["127.0.0.3"], ["127.0.0.2"]]
+    # Both turn unhealthy in one probe round; web1 may be seen first (one more failover).
+    assert afters[3:] in ([["127.0.0.2", "127.0.0.3"]], [["127.0.0.3"], ["127.0.0.2", "127.0.0.3"]])
 
 
 def test_restart_writes_nothing(

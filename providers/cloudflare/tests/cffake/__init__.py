@@ -1,0 +1,12 @@
+"""A Cloudflare API fake of our own: a real HTTP server on loopback for the official SDK.
+
+No Cloudflare emulator exists, so this package keeps zones and records like the API does and
+validates every request: paths and query parameters against the operations of the official
+OpenAPI description (:mod:`.spec`), bodies against the SDK's own parameter types
+(:mod:`.bodies`). State and the API's rules live in :mod:`.store`, HTTP in :mod:`.server`.
+"""
+
+from .server import Call, CloudflareFake, Fault, running_fake
+from .store import APIFailure
+
+__all__ = ["APIFailure", "Call", "CloudflareFake", "Fault", "running_fake"]
