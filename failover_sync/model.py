@@ -202,7 +202,8 @@ class RRset:
     """A live RRset: absolute ``name``, ``type``, ``ttl`` in seconds and sorted ``values``.
 
     ``weights`` maps value -> weight for providers with native weighted records; it is empty
-    otherwise.
+    otherwise. ``auto_ttl`` marks an RRset whose TTL the provider sets by itself (Cloudflare's
+    proxied records); the planner then never plans a TTL change for it.
     """
 
     name: str
@@ -210,6 +211,7 @@ class RRset:
     ttl: int
     values: tuple[str, ...]
     weights: tuple[tuple[str, int], ...] = ()
+    auto_ttl: bool = False
 
     @property
     def key(self) -> RecordKey:
@@ -223,6 +225,8 @@ class RRset:
         ttl: int,
         values: Iterable[str],
         weights: Mapping[str, int] | None = None,
+        *,
+        auto_ttl: bool = False,
     ) -> RRset:
         """Build a canonical RRset (absolute name, upper-case type, sorted values)."""
         return cls(
@@ -231,6 +235,7 @@ class RRset:
             ttl,
             sorted_values(values),
             tuple(sorted((weights or {}).items())),
+            auto_ttl,
         )
 
 

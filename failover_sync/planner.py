@@ -84,7 +84,7 @@ def plan_record(
     before = live.values if live is not None else ()
     live_weights = live.weights if live is not None else ()
     same_values = before == target.values and live_weights == target.weights
-    if live is not None and same_values and live.ttl == record.ttl:
+    if live is not None and same_values and _same_ttl(live, record):
         return None
     return Change(
         action=Action.UPSERT,
@@ -94,10 +94,15 @@ def plan_record(
         before=before,
         after=target.values,
         reason=_reason(record, health, live, target),
-        before_ttl=live.ttl if live is not None else None,
+        before_ttl=(record.ttl if _same_ttl(live, record) else live.ttl) if live else None,
         weights=target.weights,
         proxied=record.proxied,
     )
+
+
+def _same_ttl(live: RRset, record: DesiredRecord) -> bool:
+    """An automatic TTL (set by the provider) matches any configured one."""
+    return live.auto_ttl or live.ttl == record.ttl
 
 
 def _reason(record: DesiredRecord, health: Health, live: RRset | None, target: Target) -> str:
@@ -125,7 +130,7 @@ def _reason(record: DesiredRecord, health: Health, live: RRset | None, target: T
     parts = removed or added
     if live is None:
         parts = ["RRset does not exist", *parts]
-    elif live.ttl != record.ttl:
+    elif not _same_ttl(live, record):
         parts.append(f"TTL {live.ttl} -> {record.ttl}")
     if live is not None and before == after and live.weights != target.weights:
         parts.append("weights differ")

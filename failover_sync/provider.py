@@ -182,14 +182,22 @@ class RetryPolicy:
     initial_seconds: float = 0.5
     max_seconds: float = 30.0
 
+    def _worth_waiting_for(self, exc: BaseException) -> bool:
+        """Transient errors are retried, unless the provider asks for a wait longer than
+        ``max_seconds`` (a rate-limit lockout): then the zone waits for the next round
+        instead of blocking its worker for minutes."""
+        if not isinstance(exc, TransientProviderError):
+            return False
+        return exc.retry_after is None or exc.retry_after <= self.max_seconds
+
     async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await ``fn()`` and retry it on TransientProviderError.
 
-        Raises the last TransientProviderError when attempts run out, and any other error
-        at once.
+        Raises the last TransientProviderError when attempts run out or its ``retry_after``
+        exceeds ``max_seconds``, and any other error at once.
         """
         retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception_type(TransientProviderError),
+            retry=tenacity.retry_if_exception(self._worth_waiting_for),
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=_WaitHonouringRetryAfter(self.initial_seconds, self.max_seconds),
             reraise=True,

@@ -18,6 +18,7 @@ tried again at the next transition or resync.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -70,6 +71,7 @@ class Controller:
     probe_observers: list[ProbeObserver] = field(default_factory=list)
     states: dict[ProbeTarget, HealthState] = field(default_factory=dict)
     ready: bool = False
+    unreadable: set[Zone] = field(default_factory=set)
     _zones_of: dict[ProbeTarget, set[Zone]] = field(default_factory=dict)
     _dirty: dict[Zone, asyncio.Event] = field(default_factory=dict)
 
@@ -83,11 +85,15 @@ class Controller:
         """Current verdict of every target."""
         return {target: state.snapshot() for target, state in self.states.items()}
 
-    async def read_live(self, zone: Zone) -> dict[RecordKey, RRset]:
-        """The live managed RRsets of ``zone`` (retried on transient errors)."""
+    async def read_live(self, zone: Zone, *, retry: bool = True) -> dict[RecordKey, RRset]:
+        """The live managed RRsets of ``zone``; retried on transient errors unless the caller
+        already retries around it (``retry=False``), so that retries never nest."""
         keys = [r.key for r in self.desired[zone]]
         provider = self.providers[zone.provider]
-        rrsets = await self.retry.call(lambda: provider.list_rrsets(zone, keys))
+        if retry:
+            rrsets = await self.retry.call(lambda: provider.list_rrsets(zone, keys))
+        else:
+            rrsets = await provider.list_rrsets(zone, keys)
         return {rr.key: rr for rr in rrsets}
 
     async def presume_health(self) -> None:
@@ -110,6 +116,7 @@ class Controller:
                 for endpoint in record.endpoints:
                     if rrset is not None and endpoint.value in rrset.values:
                         published.add(endpoint.target)
+        self.unreadable = unreadable
         for target, zones in self._zones_of.items():
             healthy = target in published or bool(zones & unreadable)
             reason = "presumed healthy: published" if healthy else "presumed unhealthy"
@@ -121,8 +128,13 @@ class Controller:
             )
 
     async def settle(self) -> None:
-        """Probe every target until its verdict is settled (one-shot semantics)."""
-        await asyncio.gather(*(self._settle_one(t) for t in self.states))
+        """Probe every target until its verdict is settled (one-shot semantics).
+
+        Targets used only by zones that could not be read are skipped: their zones fail
+        anyway, and a one-shot run should report that at once, not after the thresholds.
+        """
+        targets = [t for t in self.states if not self._zones_of[t] <= self.unreadable]
+        await asyncio.gather(*(self._settle_one(t) for t in targets))
 
     async def _settle_one(self, target: ProbeTarget) -> None:
         state = self.states[target]
@@ -157,9 +169,9 @@ class Controller:
             if dirty is not None:
                 dirty.set()
 
-    async def plan_zone(self, zone: Zone) -> ZonePlan:
+    async def plan_zone(self, zone: Zone, *, retry: bool = True) -> ZonePlan:
         """Read the live RRsets of ``zone`` and plan it (no write)."""
-        live = await self.read_live(zone)
+        live = await self.read_live(zone, retry=retry)
         provider = self.providers[zone.provider]
         return planner.plan_zone(
             zone,
@@ -194,7 +206,7 @@ class Controller:
         provider = self.providers[zone.provider]
 
         async def attempt() -> ZonePlan:
-            zone_plan = await self.plan_zone(zone)
+            zone_plan = await self.plan_zone(zone, retry=False)
             if zone_plan.changes and not self.dry_run:
                 await provider.apply(zone, zone_plan.changes)
             return zone_plan
@@ -237,6 +249,11 @@ class Controller:
         """Run until ``stop`` is set; an apply in flight finishes before this returns."""
         self._dirty = {zone: asyncio.Event() for zone in self.desired}
         await self.once()
+        # Config, targets and health states live as long as the process: move them out of
+        # the collector's reach so that full passes stay short (bench/probe_scale.py: a full
+        # pass over 10,000 targets stalled the loop for ~140 ms; ~80 ms after freezing).
+        gc.collect()
+        gc.freeze()
         self.ready = True
         event(logging.INFO, "controller_ready", zones=len(self.desired), targets=len(self.states))
         probes = self.start_probe_loops()

@@ -183,3 +183,12 @@ def test_plan_is_deterministic_and_counts_unchanged() -> None:
     assert result.change_count == 2
     assert result.unchanged_count == 1
     assert result == plan(recs, health(), {ZONE.name: {live("192.0.2.1").key: live("192.0.2.1")}})
+
+
+def test_automatic_ttl_never_plans_a_ttl_change() -> None:
+    proxied = RRset.of(NAME, "A", 1, ["192.0.2.1"], auto_ttl=True)
+    assert plan_record(record(ttl=30), health(), proxied) is None
+    failover = plan_record(record(ttl=30), health("192.0.2.1"), proxied)
+    assert failover is not None
+    assert failover.before_ttl == failover.ttl  # renders as no TTL change
+    assert "TTL" not in failover.reason

@@ -187,3 +187,28 @@ def test_unreadable_zone_is_reported_not_raised(
     outcomes = asyncio.run(controller(backend_pair[0].port, provider).once())
     assert isinstance(outcomes[0].error, ProviderError)
     assert provider.writes == 0
+
+
+def test_reads_are_not_retried_inside_a_retried_attempt(
+    backend_pair: tuple[HttpBackend, HttpBackend],
+) -> None:
+    provider = InMemoryProvider()
+    seed(provider, "127.0.0.2")
+    ctl = controller(backend_pair[0].port, provider)
+    asyncio.run(ctl.presume_health())
+    reads = provider.reads
+    provider.faults = [TransientProviderError("503")] * 5
+    outcome = asyncio.run(ctl.reconcile_zone(ZONE))
+    assert isinstance(outcome.error, TransientProviderError)
+    assert provider.reads - reads == FAST_RETRY.attempts  # not attempts squared
+
+
+def test_one_shot_skips_probing_for_unreadable_zones(
+    backend_pair: tuple[HttpBackend, HttpBackend],
+) -> None:
+    provider = InMemoryProvider()
+    provider.faults = [ProviderError("no such zone")] * 10
+    backend_pair[0].behaviour.status = 503  # would need failure_threshold probes
+    outcomes = asyncio.run(controller(backend_pair[0].port, provider).once())
+    assert isinstance(outcomes[0].error, ProviderError)
+    assert backend_pair[0].behaviour.requests == 0

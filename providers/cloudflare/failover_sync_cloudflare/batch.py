@@ -111,20 +111,18 @@ def api_content(rtype: str, value: str) -> str:
     return value.rstrip(".") if rtype == "CNAME" else value
 
 
-def to_rrset(key: RecordKey, records: Sequence[LiveRecord], auto_ttl: int | None) -> RRset:
+def to_rrset(key: RecordKey, records: Sequence[LiveRecord]) -> RRset:
     """The RRset of ``records`` (all of ``key``).
 
-    TTL: the common TTL of the unproxied records (:data:`MIXED_TTL` when they disagree); when
-    every record is proxied, ``auto_ttl`` (the TTL last asked for, which Cloudflare replaces by
-    automatic), else 1.
+    TTL: the common TTL of the unproxied records (:data:`MIXED_TTL` when they disagree). When
+    every record is proxied, Cloudflare sets the TTL itself ("Proxied records always have
+    automatic TTL"): the RRset is marked ``auto_ttl`` so that no plan ever shows a TTL change.
     """
     unproxied = {r.ttl for r in records if not r.proxied}
     if not unproxied:
-        ttl = auto_ttl if auto_ttl is not None else AUTOMATIC_TTL
-    elif len(unproxied) == 1:
-        ttl = next(iter(unproxied))
-    else:
-        ttl = MIXED_TTL
+        values = (r.content for r in records)
+        return RRset.of(key[0], key[1], AUTOMATIC_TTL, values, auto_ttl=True)
+    ttl = next(iter(unproxied)) if len(unproxied) == 1 else MIXED_TTL
     return RRset.of(key[0], key[1], ttl, (r.content for r in records))
 
 

@@ -75,7 +75,6 @@ class CloudflareProvider(Provider):
         self._api: CloudflareAPI | None = None
         self._zone_ids: dict[str, str] = {}
         self._read: dict[str, tuple[float, Live]] = {}
-        self._auto_ttl: dict[tuple[str, RecordKey], int] = {}
 
     @property
     def settings(self) -> CloudflareOptions:
@@ -140,11 +139,7 @@ class CloudflareProvider(Provider):
         except (cloudflare.APIError, BudgetExhausted) as exc:
             raise classify(exc, provider=self.name, zone=zone.name) from None
         self._read[zone.name] = (time.monotonic(), live)
-        return [
-            batch.to_rrset(key, live[key], self._auto_ttl.get((zone.name, key)))
-            for key in keys
-            if live.get(key)
-        ]
+        return [batch.to_rrset(key, live[key]) for key in keys if live.get(key)]
 
     def _check_ttls(self, zone: Zone, changes: Sequence[Change], live: Live) -> None:
         low = self.settings.min_ttl
@@ -191,12 +186,6 @@ class CloudflareProvider(Provider):
                 await self.api.batch(zone_id, ops)
         except (cloudflare.APIError, BudgetExhausted) as exc:
             raise classify(exc, provider=self.name, zone=zone.name) from None
-        for change in changes:
-            memo = (zone.name, change.key)
-            if batch.all_proxied(change, read.get(change.key, [])):
-                self._auto_ttl[memo] = change.ttl
-            else:
-                self._auto_ttl.pop(memo, None)
 
     async def aclose(self) -> None:
         if self._api is not None:

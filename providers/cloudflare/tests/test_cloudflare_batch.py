@@ -101,14 +101,13 @@ def test_delete_action_removes_every_record() -> None:
 
 
 def test_to_rrset_ttl_rules() -> None:
-    assert to_rrset(KEY, [rec("a", "192.0.2.1", ttl=120)], None) == RRset.of(
+    assert to_rrset(KEY, [rec("a", "192.0.2.1", ttl=120)]) == RRset.of(
         NAME, "A", 120, ["192.0.2.1"]
     )
-    proxied = [rec("a", "192.0.2.1", ttl=1, proxied=True)]
-    assert to_rrset(KEY, proxied, None).ttl == 1
-    assert to_rrset(KEY, proxied, 60).ttl == 60
+    proxied = to_rrset(KEY, [rec("a", "192.0.2.1", ttl=1, proxied=True)])
+    assert (proxied.ttl, proxied.auto_ttl) == (1, True)
     mixed = [rec("a", "192.0.2.1", ttl=60), rec("b", "192.0.2.2", ttl=120)]
-    assert to_rrset(KEY, mixed, None).ttl == 0
+    assert to_rrset(KEY, mixed).ttl == 0
 
 
 def test_all_proxied() -> None:

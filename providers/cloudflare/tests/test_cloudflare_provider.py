@@ -105,8 +105,8 @@ def test_a_proxied_rrset_shows_no_ttl_change_after_the_first_round(
             await cfhelpers.close(ctl)
         return [len(o.plan.changes) if o.plan else -1 for o in outcomes]
 
-    # Workaround without a core hook: the first plan shows TTL 1 -> 60 once (nothing is sent).
-    assert asyncio.run(case()) == [1, 0, 0]
+    # Proxied RRsets are read as automatic TTL: no plan shows a TTL change, not even the first.
+    assert asyncio.run(case()) == [0, 0, 0]
     assert fake.count(BATCH) == 0
 
 
