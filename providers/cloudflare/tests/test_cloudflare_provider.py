@@ -44,7 +44,7 @@ def test_proxied_comment_tags_settings_and_id_of_kept_records_survive_a_failover
         provider = provider_factory()
         try:
             live = await provider.list_rrsets(zone, [(APP, "A")])
-            assert live == [RRset.of(APP, "A", 1, ["192.0.2.1", "192.0.2.2"])]
+            assert live == [RRset.of(APP, "A", 1, ["192.0.2.1", "192.0.2.2"], auto_ttl=True)]
             await provider.apply(
                 zone, [failover(("192.0.2.1", "192.0.2.2"), ("192.0.2.1", "192.0.2.3"))]
             )
