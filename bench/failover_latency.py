@@ -1,31 +1,34 @@
 """Failover latency, measured on real processes: our controller versus a server-side peer.
 
-One authoritative server (``--provider``, today ``powerdns``), two HTTP backends on loopback
-(primary 127.0.0.31, secondary 127.0.0.32) and Unbound in front. Two records follow the same
-backends:
+One authoritative server (``--provider``: ``powerdns`` or ``rfc2136``, the stages in
+``bench/latency_stages.py``), two HTTP backends on loopback (primary 127.0.0.31, secondary
+127.0.0.32) and Unbound in front. Two records follow the same backends:
 
 ``app``  managed by ``failover-sync run`` (a subprocess, JSON logs) through the provider;
 ``lua``  PowerDNS's own health-checked LUA record, ``ifurlup`` over the sets
          ``{{primary}, {secondary}}`` (the first set with a live address is served).
+         Only with ``powerdns``: BIND (``rfc2136``) has no server-side health-checked record,
+         so that stage reports our figures alone and prints "no peer" instead of the ratio.
 
 Each of N trials waits a random phase, stops the primary (outage at ``t0``) and records, for
 each record, when the authoritative answer changes (polled every few ms with dnspython) and
 when a client behind Unbound (TTL 5 s) sees it. For ours it also takes, from the controller's
 log, the unhealthy verdict (the last failing probe) and the write accepted (``change_applied``,
-logged after the PATCH returns). Then the primary is restarted and the failback timed.
+logged after the PATCH or UPDATE returns). Then the primary is restarted and the failback timed.
 
 Settings are made equal where the installed PowerDNS allows: PowerDNS 4.7 checks every
 ``lua-health-checks-interval`` seconds (integer, minimum 1), marks an address down on the first
 failure (``minimumFailures`` exists only from 4.8) and takes a ``timeout`` in whole seconds.
 So both run interval 1 s, 1 failure to fail, 1 success to recover, unless given otherwise; the
-timeout is 0.9 s for ours (the core requires it below the interval) and 1 s for the peer
-(whole seconds). Connections to a stopped backend are refused at once, so neither times out.
+timeout is 0.9 x the interval for ours unless given (the core requires it below the interval)
+and 1 s for the peer (whole seconds). Connections to a stopped backend are refused at once, so
+neither times out.
 The packet cache is off (``cache-ttl=0``) so that PowerDNS serves each LUA answer as soon as
 its checker decides; our writes purge the cache anyway.
 
 Figures (milliseconds, medians and p95) go to stdout. Usage::
 
-    python bench/failover_latency.py [--trials 20] [--provider powerdns] [--seed S]
+    python bench/failover_latency.py [--trials 20] [--provider powerdns|rfc2136] [--seed S]
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,86 +54,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the real-server harness lives in tests/harness
 
+from bench.latency_stages import (  # noqa: E402
+    OURS,
+    PEER,
+    PRIMARY,
+    SECONDARY,
+    STAGES,
+    TTL,
+    ZONE,
+    Authoritative,
+    Settings,
+)
 from failover_sync.demo import Backend, free_port  # noqa: E402
-from tests.harness.powerdns import dns_answer, powerdns_server  # noqa: E402
+from tests.harness.powerdns import dns_answer  # noqa: E402
 from tests.harness.unbound import unbound_server  # noqa: E402
 
-PRIMARY, SECONDARY = "127.0.0.31", "127.0.0.32"
-ZONE = "bench.test."
-OURS, PEER = f"app.{ZONE}", f"lua.{ZONE}"
-TTL = 5
 POLL_SECONDS = 0.002
 """Pause between two authoritative polls: the resolution of the authoritative figures."""
 RESOLVER_POLL_SECONDS = 0.02
 STEP_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Detector settings shared by both sides (seconds, counts)."""
-
-    interval: float = 1.0
-    failures: int = 1
-    successes: int = 1
-    timeout: float = 0.9
-    """Ours; the core wants it below the interval. PowerDNS 4.7 takes whole seconds, so the
-    peer gets ``max(1, round(timeout))``."""
-
-    @property
-    def bound(self) -> float:
-        """The threshold detector's worst case: failures x interval + timeout."""
-        return self.failures * self.interval + self.timeout
-
-
-@dataclass
-class Authoritative:
-    """What a provider stage offers the benchmark: where DNS is served, the provider block of
-    our config, the environment the controller needs, and whether a server-side peer record
-    (``lua``) exists."""
-
-    address: str
-    port: int
-    provider_yaml: str
-    env: dict[str, str]
-    peer: bool
-
-
-def powerdns_stage(
-    directory: Path, settings: Settings, port: int
-) -> contextlib.AbstractContextManager[Authoritative]:
-    """PowerDNS with the LUA peer record next to our record."""
-
-    @contextlib.contextmanager
-    def stage() -> Iterator[Authoritative]:
-        pdns_settings = {
-            "enable-lua-records": "yes",
-            "lua-health-checks-interval": str(max(1, round(settings.interval))),
-            "cache-ttl": "0",
-        }
-        with powerdns_server(directory / "pdns", pdns_settings) as server:
-            server.create_zone(ZONE)
-            sets = f"{{{{'{PRIMARY}'}}, {{'{SECONDARY}'}}}}"
-            url = f"http://app.{ZONE.rstrip('.')}:{port}/healthz"
-            timeout = max(1, round(settings.timeout))
-            lua = f"A \"ifurlup('{url}', {sets}, {{timeout='{timeout}'}})\""
-            server.replace(ZONE, PEER, "LUA", TTL, [lua])
-            yield Authoritative(
-                "127.0.0.1",
-                server.dns_port,
-                f'{{type: powerdns, url: "{server.url}", api_key_env: PDNS_API_KEY}}',
-                {"PDNS_API_KEY": server.api_key},
-                peer=True,
-            )
-
-    return stage()
-
-
-STAGES: dict[
-    str, Callable[[Path, Settings, int], contextlib.AbstractContextManager[Authoritative]]
-] = {
-    "powerdns": powerdns_stage,
-}
-"""Provider name -> stage. An ``rfc2136`` stage (BIND, no peer record) plugs in here."""
 
 
 def config_yaml(auth: Authoritative, settings: Settings, port: int) -> str:
@@ -371,8 +313,10 @@ def run(trials: int, provider: str, settings: Settings, seed: int | None) -> Fig
 
 
 def report(figures: Figures, trials: int, provider: str, settings: Settings) -> None:
+    peer_figures = "peer: outage -> authoritative answer" in figures.samples
+    sides = "both sides" if peer_figures else "ours"
     print(
-        f"failover latency, provider {provider}, {trials} trials; both sides: interval "
+        f"failover latency, provider {provider}, {trials} trials; {sides}: interval "
         f"{settings.interval:g} s, {settings.failures} failure(s) to fail, {settings.successes} "
         f"success(es) to recover, timeout {settings.timeout:g} s; record TTL {TTL} s"
     )
@@ -391,11 +335,13 @@ def report(figures: Figures, trials: int, provider: str, settings: Settings) -> 
         f"goal: controller overhead median <= 20 ms: {overhead * 1000:.1f} ms "
         f"{'met' if overhead <= 0.02 else 'NOT met'}"
     )
-    if "peer: outage -> authoritative answer" in figures.samples:
+    if peer_figures:
         peer = figures.median("peer: outage -> authoritative answer")
         ratio = ours / peer
         print(f"ratio ours/peer (median outage -> authoritative): {ratio:.2f} "
               f"({'met' if ratio <= 1.0 else 'NOT met'}: goal <= 1.0)")  # fmt: skip
+    else:
+        print(f"ratio ours/peer: no peer ({provider} has no server-side health-checked record)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -406,9 +352,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="probe interval, seconds")
     parser.add_argument("--failures", type=int, default=1, help="failures to mark unhealthy")
     parser.add_argument("--successes", type=int, default=1, help="successes to mark healthy")
-    parser.add_argument("--timeout", type=float, default=0.9, help="probe timeout, seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=None,
+        help="probe timeout, seconds, below the interval (default: 0.9 x the interval)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    settings = Settings(args.interval, args.failures, args.successes, args.timeout)
+    timeout = round(0.9 * args.interval, 3) if args.timeout is None else args.timeout
+    if not 0 < timeout < args.interval:
+        parser.error(f"--timeout ({timeout:g}) must be above 0 and below --interval "
+                     f"({args.interval:g}): the core requires request_timeout_seconds < "
+                     "interval_seconds")  # fmt: skip
+    settings = Settings(args.interval, args.failures, args.successes, timeout)
     figures = run(args.trials, args.provider, settings, args.seed)
     report(figures, args.trials, args.provider, settings)
     return 0
