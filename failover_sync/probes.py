@@ -220,7 +220,8 @@ class Prober:
                         ok, reason = await _tcp(target)
                     else:
                         ok, reason = await self._http(target)
-            except TimeoutError:
+            except (TimeoutError, httpcore.TimeoutException, httpx.TimeoutException):
+                # httpcore's own timeout classes are not NetworkErrors; all mean the deadline.
                 ok, reason = False, f"timeout after {check.request_timeout_seconds:g} s"
             except (OSError, httpx.HTTPError, httpcore.NetworkError, httpcore.ProtocolError) as exc:
                 ok, reason = False, describe_error(exc)
