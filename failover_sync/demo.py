@@ -113,7 +113,7 @@ def _backends(port: int) -> Iterator[tuple[Backend, Backend]]:
 
 async def run_demo(directory: str | None) -> int:
     """Run the demo; return 0 when failover and failback were both seen."""
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     with contextlib.ExitStack() as stack:
         folder = Path(directory) if directory else Path(stack.enter_context(_tempdir()))
         port = free_port(WEB1, WEB2)
@@ -131,6 +131,12 @@ async def run_demo(directory: str | None) -> int:
 
         def say(text: str) -> None:
             console.print(f"[dim][{time.monotonic() - started:5.1f}s][/] {text}")
+
+        def health() -> None:
+            for target, verdict in sorted(controller.health().items(), key=lambda i: i[0].value):
+                name = "web1" if target.value == WEB1 else "web2"
+                state = "[green]healthy[/]" if verdict.healthy else "[red]unhealthy[/]"
+                say(f"  health {name} {target.value}: {state} ({verdict.reason})")
 
         async def answer() -> tuple[str, ...]:
             rrsets = await providers["local"].list_rrsets(zone, [(RECORD, "A")])
@@ -153,6 +159,7 @@ async def run_demo(directory: str | None) -> int:
                 say("[red]the controller did not publish web1[/]")
                 return 1
             say(f"{RECORD} A -> {', '.join(await answer())}  (web1 healthy, published)")
+            health()
             say("[yellow]stopping web1[/] (connections are now refused)")
             web1.stop()
             took = await wait_for((WEB2,))
@@ -164,6 +171,7 @@ async def run_demo(directory: str | None) -> int:
                 f"[green]failover[/]: {RECORD} A -> {WEB2} after {took:.1f} s "
                 f"(detector bound {bound:g} s: 3 failures x 1 s + 0.5 s timeout)"
             )
+            health()
             say(f"clients holding the old answer may keep it for the TTL ({5} s)")
             say("[yellow]restarting web1[/]")
             web1.start()
@@ -175,6 +183,7 @@ async def run_demo(directory: str | None) -> int:
                 f"[green]failback[/]: {RECORD} A -> {WEB1} after {took:.1f} s "
                 "(2 consecutive successes)"
             )
+            health()
             say("done: the zone file followed the backends' health")
             return 0
         finally:
