@@ -6,6 +6,11 @@ STAMP := $(VENV)/.installed
 PROVIDERS := $(patsubst %/pyproject.toml,%,$(wildcard providers/*/pyproject.toml))
 PROVIDER_PKGS := $(wildcard providers/*/failover_sync_*)
 LINT_PATHS := failover_sync tests $(wildcard bench) $(PROVIDERS)
+# checkov pins packages (packaging<24, an old boto3) that clash with the dev tools: it gets a
+# virtualenv of its own inside .venv.
+TOOLS := $(VENV)/tools
+TOOLS_STAMP := $(TOOLS)/.installed
+CHECKOV_VERSION := 3.3.30
 
 .PHONY: demo test lint bench system-deps clean
 
@@ -15,6 +20,11 @@ $(STAMP): pyproject.toml $(wildcard providers/*/pyproject.toml)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' $(foreach p,$(PROVIDERS),-e '$(p)[test]')
 	touch $(STAMP)
 
+$(TOOLS_STAMP): Makefile
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	touch $(TOOLS_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/failover-sync demo
 
@@ -23,10 +33,15 @@ demo: $(STAMP)
 system-deps:
 	scripts/install-system-deps
 
-lint: $(STAMP)
+lint: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy failover_sync $(PROVIDER_PKGS)
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/kubernetes-validate --strict --quiet --no-warn terraform/kubernetes/*.yaml
+	$(BIN)/python scripts/lint_hcl.py terraform
+	$(TOOLS)/bin/checkov --quiet --compact --skip-download -d terraform --framework terraform kubernetes
+	$(TOOLS)/bin/checkov --quiet --compact --skip-download -d .github --framework github_actions
 
 test: lint system-deps
 	$(BIN)/pytest

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -21,9 +22,11 @@ from failover_sync import logs, render
 from failover_sync.__about__ import __version__
 from failover_sync.config import Config, ConfigError, Settings, load_config, resolve_config_path
 from failover_sync.model import Plan
+from failover_sync.operations import OperationsError, operations
 from failover_sync.probes import Prober
 from failover_sync.provider import ProviderError
 from failover_sync.reconciler import Controller
+from failover_sync.safety import apply_refusal, safety_for
 
 T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -64,9 +67,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply = sub.add_parser("apply", parents=[common], help="plan, confirm, apply once")
     apply.add_argument("-y", "--yes", action="store_true", help="apply without asking")
+    apply.add_argument(
+        "--plan-checksum",
+        metavar="SHA256",
+        help="apply only if the plan's checksum (from plan -o json) is still this one",
+    )
     run = sub.add_parser("run", parents=[common], help="run the controller loop")
     run.add_argument("--once", action="store_true", help="one reconcile of every zone, then exit")
     run.add_argument("--dry-run", action="store_true", help="plan and log; never write")
+    run.add_argument(
+        "--metrics-addr",
+        metavar="HOST:PORT",
+        help="serve /metrics, /healthz and /readyz on HOST:PORT (e.g. 0.0.0.0:9100)",
+    )
+    sub.add_parser("schema", parents=[common], help="print the config's JSON Schema")
+    for name, cmd in (("plan", plan), ("apply", apply), ("run", run)):
+        cmd.add_argument(
+            "--adopt",
+            action="store_true",
+            help="take over RRsets whose live values are not configured endpoints",
+        )
+        if name != "plan":
+            cmd.add_argument(
+                "--force",
+                action="store_true",
+                help="apply even when the plan exceeds max_change_fraction",
+            )
     demo = sub.add_parser("demo", parents=[common], help="self-contained failover on a zone file")
     demo.add_argument("--directory", help="zone-file folder (default: a temporary one)")
     return parser
@@ -81,6 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from failover_sync.demo import run_demo
 
         return _run_async(lambda: run_demo(args.directory))
+    if args.command == "schema":
+        from failover_sync.jsonschema import config_json_schema
+
+        print(json.dumps(config_json_schema(), indent=2))
+        return EXIT_OK
     try:
         config = load_config(resolve_config_path(args.config, settings))
     except ConfigError as exc:
@@ -113,7 +144,12 @@ def _run_async(fn: Callable[[], Awaitable[int]]) -> int:
         return asyncio.run(wrapper())
 
 
-def _controller(config: Config, *, dry_run: bool) -> Controller:
+def _controller(
+    config: Config, *, dry_run: bool, args: argparse.Namespace | None = None
+) -> Controller:
+    safety = safety_for(
+        config, adopt=getattr(args, "adopt", False), force=getattr(args, "force", False)
+    )
     desired = {zone: config.records_of(zone) for zone in config.zones}
     return Controller(
         desired=desired,
@@ -121,6 +157,7 @@ def _controller(config: Config, *, dry_run: bool) -> Controller:
         prober=Prober(),
         dry_run=dry_run,
         resync_seconds=config.resync_seconds,
+        safety=safety,
     )
 
 
@@ -185,7 +222,7 @@ def _print_plan(plan: Plan, output: str) -> None:
 
 
 async def _plan(args: argparse.Namespace, config: Config) -> int:
-    controller = _controller(config, dry_run=True)
+    controller = _controller(config, dry_run=True, args=args)
     try:
         plan, failed = await _planned(controller)
     finally:
@@ -197,11 +234,15 @@ async def _plan(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _apply(args: argparse.Namespace, config: Config) -> int:
-    controller = _controller(config, dry_run=False)
+    controller = _controller(config, dry_run=False, args=args)
     try:
         plan, failed = await _planned(controller)
         _print_plan(plan, "text")
         if failed:
+            return EXIT_ERROR
+        refusal = apply_refusal(plan, config, checksum=args.plan_checksum, force=args.force)
+        if refusal is not None:
+            print(f"error: {refusal}; nothing was written", file=sys.stderr)
             return EXIT_ERROR
         if not plan.has_changes:
             return EXIT_OK
@@ -231,20 +272,28 @@ async def _apply(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run(args: argparse.Namespace, config: Config) -> int:
-    controller = _controller(config, dry_run=args.dry_run)
+    controller = _controller(config, dry_run=args.dry_run, args=args)
     try:
-        if args.once:
-            outcomes = await controller.once()
-            return EXIT_ERROR if any(o.error for o in outcomes) else EXIT_OK
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await controller.run(stop)
-        logs.event(logging.INFO, "controller_stopped")
-        return EXIT_OK
+        async with operations(args, config, controller):
+            return await _run_controller(args, controller)
+    except OperationsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     finally:
         await _close(controller)
+
+
+async def _run_controller(args: argparse.Namespace, controller: Controller) -> int:
+    if args.once:
+        outcomes = await controller.once()
+        return EXIT_ERROR if any(o.error or o.refused for o in outcomes) else EXIT_OK
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await controller.run(stop)
+    logs.event(logging.INFO, "controller_stopped")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from failover_sync.provider import (
     ProviderOptions,
     load_provider_class,
 )
+from failover_sync.safety import resolve_canaries
 from failover_sync.yamlsource import KeyPath, Source, YamlSyntaxError, format_path, parse
 
 DEFAULT_CONFIG_FILE = "failover-sync.yaml"
@@ -104,6 +105,11 @@ class Config:
     records: tuple[DesiredRecord, ...]
     resync_seconds: float = 60.0
     warnings: tuple[str, ...] = ()
+    notify: tuple[schema.WebhookSpec, ...] = ()
+    owner_id: str = "default"
+    max_change_fraction: float = 0.5
+    max_unhealthy_fraction: float = 0.5
+    canaries: tuple[ProbeTarget, ...] = ()
     config_dir: Path = field(default_factory=Path.cwd)
 
     def records_of(self, zone: Zone) -> tuple[DesiredRecord, ...]:
@@ -207,6 +213,11 @@ class _Builder:
             records=tuple(records),
             resync_seconds=root.resync_seconds,
             warnings=tuple(self.warnings),
+            notify=tuple(root.notify),
+            owner_id=root.owner_id,
+            max_change_fraction=root.max_change_fraction,
+            max_unhealthy_fraction=root.max_unhealthy_fraction,
+            canaries=resolve_canaries(self, root.canaries, defaults),
             config_dir=self.config_dir,
         )
 

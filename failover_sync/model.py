@@ -12,6 +12,7 @@ Shapes::
     EndpointHealth healthy + human reason, the health state machine's verdict
     Endpoint       value, weight, ProbeTarget
     DesiredRecord  one managed RRset as configured (name, type, ttl, policy, endpoints, ...)
+    Conflict       a managed RRset withheld because another owner holds it
     Zone           zone name + provider instance name + provider-specific zone options
     RRset          name, type, ttl, values (what a provider lists)
     Change         one UPSERT (or DELETE) with before/after values and a reason
@@ -164,6 +165,9 @@ class DesiredRecord:
     """One managed RRset as configured, with endpoints in priority order.
 
     ``proxied`` is a provider hint (Cloudflare) and ``None`` means "keep what is live".
+    ``hold_down_seconds``: after a change the RRset is not changed again within this time
+    unless the change publishes more endpoints (flap damping). ``adopt``: take the RRset
+    over even when its live values include values that are not configured.
     """
 
     name: str
@@ -176,6 +180,8 @@ class DesiredRecord:
     fallback: tuple[str, ...] = ()
     failback: Failback = Failback.AUTO
     proxied: bool | None = None
+    hold_down_seconds: float = 0.0
+    adopt: bool = False
 
     @property
     def key(self) -> RecordKey:
@@ -269,13 +275,23 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Conflict:
+    """A managed RRset that is not written because someone else owns it (or may)."""
+
+    name: str
+    type: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ZonePlan:
-    """The changes of one zone, sorted by (name, type), and the count of managed RRsets
-    that need none."""
+    """The changes of one zone, sorted by (name, type), the count of managed RRsets that
+    need none, and the RRsets withheld because of an ownership conflict."""
 
     zone: Zone
     changes: tuple[Change, ...]
     unchanged: int
+    conflicts: tuple[Conflict, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

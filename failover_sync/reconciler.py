@@ -20,14 +20,17 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from failover_sync import planner
 from failover_sync.health import HealthState
+from failover_sync.listeners import ControllerListener, emit
 from failover_sync.logs import event
 from failover_sync.model import (
+    Change,
     DesiredRecord,
     EndpointHealth,
     Plan,
@@ -40,6 +43,7 @@ from failover_sync.model import (
 )
 from failover_sync.probes import Prober
 from failover_sync.provider import Provider, ProviderError, RetryPolicy, TransientProviderError
+from failover_sync.safety import Safety
 
 ProbeObserver = Callable[[ProbeTarget, ProbeResult, float], None]
 """Called after every loop probe with the result and the scheduling lateness in seconds."""
@@ -52,6 +56,7 @@ class ZoneOutcome:
     plan: ZonePlan | None
     applied: bool = False
     error: ProviderError | None = None
+    refused: str | None = None
 
 
 @dataclass
@@ -60,6 +65,7 @@ class Controller:
 
     ``desired`` maps each zone to its managed records; ``providers`` maps provider instance
     names to adapters. ``dry_run`` is enforced here, in the core, never per provider.
+    ``safety`` (ownership, brakes, hold-down; None: none of them) sits between plan and write.
     """
 
     desired: Mapping[Zone, Sequence[DesiredRecord]]
@@ -69,17 +75,29 @@ class Controller:
     resync_seconds: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     probe_observers: list[ProbeObserver] = field(default_factory=list)
+    listeners: list[ControllerListener] = field(default_factory=list)
     states: dict[ProbeTarget, HealthState] = field(default_factory=dict)
     ready: bool = False
     unreadable: set[Zone] = field(default_factory=set)
     _zones_of: dict[ProbeTarget, set[Zone]] = field(default_factory=dict)
+    _records_of: dict[ProbeTarget, list[str]] = field(default_factory=dict)
     _dirty: dict[Zone, asyncio.Event] = field(default_factory=dict)
+    safety: Safety | None = None
 
     def __post_init__(self) -> None:
         for zone, records in self.desired.items():
             for record in records:
                 for endpoint in record.endpoints:
                     self._zones_of.setdefault(endpoint.target, set()).add(zone)
+                    self._records_of.setdefault(endpoint.target, []).append(record.name)
+        if self.safety is not None:
+            self.safety.bind(self.desired)
+            self.safety.on_freeze.append(
+                lambda zone, frozen, reason: emit(self.listeners, "on_freeze", zone, frozen, reason)
+            )
+            # A canary's transition may freeze or release removals in every zone.
+            for canary in self.safety.canaries:
+                self._zones_of.setdefault(canary, set()).update(self.desired)
 
     def health(self) -> dict[ProbeTarget, EndpointHealth]:
         """Current verdict of every target."""
@@ -89,12 +107,27 @@ class Controller:
         """The live managed RRsets of ``zone``; retried on transient errors unless the caller
         already retries around it (``retry=False``), so that retries never nest."""
         keys = [r.key for r in self.desired[zone]]
+        if self.safety is not None:
+            keys += self.safety.read_keys(self.desired[zone])
         provider = self.providers[zone.provider]
-        if retry:
-            rrsets = await self.retry.call(lambda: provider.list_rrsets(zone, keys))
-        else:
-            rrsets = await provider.list_rrsets(zone, keys)
+
+        async def list_rrsets() -> Sequence[RRset]:
+            emit(self.listeners, "on_provider_call", zone, "list_rrsets")
+            return await provider.list_rrsets(zone, keys)
+
+        rrsets = await (self.retry.call(list_rrsets) if retry else list_rrsets())
         return {rr.key: rr for rr in rrsets}
+
+    async def _provider_apply(self, zone: Zone, changes: Sequence[Change]) -> None:
+        """One adapter apply call, reported to the listeners with its duration and error."""
+        emit(self.listeners, "on_provider_call", zone, "apply")
+        started = time.monotonic()
+        try:
+            await self.providers[zone.provider].apply(zone, changes)
+        except ProviderError as exc:
+            emit(self.listeners, "on_apply", zone, time.monotonic() - started, exc)
+            raise
+        emit(self.listeners, "on_apply", zone, time.monotonic() - started, None)
 
     async def presume_health(self) -> None:
         """Create health states from the live DNS: published values are presumed healthy.
@@ -119,6 +152,8 @@ class Controller:
         self.unreadable = unreadable
         for target, zones in self._zones_of.items():
             healthy = target in published or bool(zones & unreadable)
+            # Canaries start healthy, so that one failing probe streak, not start-up, freezes.
+            healthy = healthy or (self.safety is not None and target in self.safety.canaries)
             reason = "presumed healthy: published" if healthy else "presumed unhealthy"
             self.states[target] = HealthState(
                 failure_threshold=target.check.failure_threshold,
@@ -159,11 +194,28 @@ class Controller:
     def _observe(self, target: ProbeTarget, result: ProbeResult) -> None:
         state = self.states[target]
         transition = state.observe(result)
+        if self.listeners:
+            emit(self.listeners, "on_probe", target, result)
         if transition is None:
+            if self.safety is not None and self.safety.wants_replan(result.ok):
+                for zone_dirty in self._dirty.values():
+                    zone_dirty.set()
             return
+        if self.safety is not None:
+            self.safety.observe(target, transition.healthy)
         name = "endpoint_healthy" if transition.healthy else "endpoint_unhealthy"
         level = logging.INFO if transition.healthy else logging.WARNING
-        event(level, name, endpoint=str(target), reason=transition.reason)
+        records = self._records_of.get(target, [])
+        event(
+            level,
+            name,
+            records=records,
+            endpoint=str(target),
+            value=target.value,
+            reason=transition.reason,
+        )
+        health = EndpointHealth(transition.healthy, transition.reason)
+        emit(self.listeners, "on_transition", target, health, records)
         for zone in self._zones_of.get(target, ()):
             dirty = self._dirty.get(zone)
             if dirty is not None:
@@ -173,13 +225,18 @@ class Controller:
         """Read the live RRsets of ``zone`` and plan it (no write)."""
         live = await self.read_live(zone, retry=retry)
         provider = self.providers[zone.provider]
-        return planner.plan_zone(
+        health = self.health()
+        zone_plan = planner.plan_zone(
             zone,
             self.desired[zone],
-            self.health(),
+            health,
             live,
             weights=provider.capabilities.weights,
         )
+        if self.safety is not None:
+            failing = {t for t, s in self.states.items() if s.healthy and s.failures}
+            zone_plan = self.safety.guard(zone_plan, self.desired[zone], live, health, failing)
+        return zone_plan
 
     async def plan(self) -> tuple[Plan, dict[Zone, ProviderError]]:
         """Plan every zone; zones whose live RRsets cannot be read are returned as errors."""
@@ -197,27 +254,39 @@ class Controller:
         """Apply a reviewed zone plan as it is (compare-and-swap providers check ``before``)."""
         if self.dry_run or not zone_plan.changes:
             return
-        provider = self.providers[zone_plan.zone.provider]
-        await self.retry.call(lambda: provider.apply(zone_plan.zone, zone_plan.changes))
+        await self.retry.call(lambda: self._provider_apply(zone_plan.zone, zone_plan.changes))
+        if self.safety is not None:
+            self.safety.applied(zone_plan)
         self._log_changes(zone_plan, "change_applied")
 
     async def reconcile_zone(self, zone: Zone) -> ZoneOutcome:
         """Read, plan and (unless dry-run) apply ``zone``; never raises ProviderError."""
-        provider = self.providers[zone.provider]
+
+        refused: str | None = None
 
         async def attempt() -> ZonePlan:
+            nonlocal refused
             zone_plan = await self.plan_zone(zone, retry=False)
-            if zone_plan.changes and not self.dry_run:
-                await provider.apply(zone, zone_plan.changes)
+            if self.safety is not None:
+                refused = self.safety.refuse(zone_plan, len(self.desired[zone]))
+            if zone_plan.changes and not self.dry_run and refused is None:
+                await self._provider_apply(zone, zone_plan.changes)
+                if self.safety is not None:
+                    self.safety.applied(zone_plan)
             return zone_plan
 
         try:
             zone_plan = await self.retry.call(attempt)
         except ProviderError as exc:
             self._log_error("reconcile_failed", zone, exc)
+            emit(self.listeners, "on_reconcile_failed", zone, exc)
             return ZoneOutcome(None, error=exc)
+        if refused is not None:
+            return ZoneOutcome(zone_plan, refused=refused)
         self._log_changes(zone_plan, "change_planned" if self.dry_run else "change_applied")
-        return ZoneOutcome(zone_plan, applied=bool(zone_plan.changes) and not self.dry_run)
+        applied = bool(zone_plan.changes) and not self.dry_run
+        emit(self.listeners, "on_reconciled", zone, zone_plan, applied)
+        return ZoneOutcome(zone_plan, applied=applied)
 
     def _log_changes(self, zone_plan: ZonePlan, name: str) -> None:
         for change in zone_plan.changes:
@@ -256,6 +325,7 @@ class Controller:
         gc.freeze()
         self.ready = True
         event(logging.INFO, "controller_ready", zones=len(self.desired), targets=len(self.states))
+        emit(self.listeners, "on_ready", self.health(), self._records_of)
         probes = self.start_probe_loops()
         workers = [asyncio.create_task(self._zone_worker(z, stop)) for z in self.desired]
         try:
@@ -267,6 +337,8 @@ class Controller:
                 dirty.set()
             await asyncio.gather(*probes, return_exceptions=True)
             await asyncio.gather(*workers, return_exceptions=True)
+            self.ready = False
+            emit(self.listeners, "on_stopped")
 
     def start_probe_loops(self) -> list[asyncio.Task[None]]:
         """Start the fixed-rate probe loop of every target in ``states``; the caller cancels

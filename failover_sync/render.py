@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from failover_sync.checksum import CHECKSUM_KEY, data_checksum
 from failover_sync.model import Change, Plan, ProbeResult, ProbeTarget
 
 PLAN_VERSION = 1
@@ -24,13 +25,16 @@ def plan_data(plan: Plan) -> dict[str, Any]:
     """The plan's data form (what ``-o json`` prints)."""
     zones = []
     for zp in plan.zones:
-        zones.append(
-            {
-                "zone": zp.zone.name,
-                "provider": zp.zone.provider,
-                "changes": [_change_data(c) for c in zp.changes],
-            }
-        )
+        zone: dict[str, Any] = {
+            "zone": zp.zone.name,
+            "provider": zp.zone.provider,
+            "changes": [_change_data(c) for c in zp.changes],
+        }
+        if zp.conflicts:  # RRsets withheld: another owner holds them (ownership.py)
+            zone["conflicts"] = [
+                {"name": c.name, "type": c.type, "reason": c.reason} for c in zp.conflicts
+            ]
+        zones.append(zone)
     return {
         "version": PLAN_VERSION,
         "zones": zones,
@@ -55,9 +59,16 @@ def _change_data(change: Change) -> dict[str, Any]:
     return data
 
 
+def plan_checksum(plan: Plan) -> str:
+    """SHA-256 of the plan's canonical data form (see :mod:`failover_sync.checksum`)."""
+    return data_checksum(plan_data(plan))
+
+
 def to_json(plan: Plan) -> str:
-    """The plan as indented JSON with a trailing newline."""
-    return json.dumps(plan_data(plan), indent=2) + "\n"
+    """The plan as indented JSON with a trailing newline and its ``checksum``."""
+    data = plan_data(plan)
+    data[CHECKSUM_KEY] = data_checksum(data)
+    return json.dumps(data, indent=2) + "\n"
 
 
 def _values(values: Sequence[str]) -> str:
@@ -82,6 +93,9 @@ def to_text(plan: Plan) -> str:
             lines.append(f"    - {_values(c.before)}")
             lines.append(f"    + {_values(c.after)}")
             lines.append(f"    reason: {c.reason}")
+    for zp in plan.zones:
+        for conflict in zp.conflicts:
+            lines.append(f"CONFLICT {conflict.name} {conflict.type}: {conflict.reason}")
     lines.append(_summary(plan))
     return "\n".join(lines) + "\n"
 
@@ -105,6 +119,11 @@ def to_markdown(plan: Plan) -> str:
             cells = [c.action.value, c.name, c.type, _ttl(c), _values(c.before)]
             cells += [_values(c.after), c.reason]
             lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
+        lines.append("")
+    conflicts = [(zp.zone.name, c) for zp in plan.zones for c in zp.conflicts]
+    if conflicts:
+        lines += ["### Conflicts (not written)", ""]
+        lines += [f"- `{c.name}` {c.type}: {_md(c.reason)}" for _, c in conflicts]
         lines.append("")
     lines.append(f"**{_summary(plan)}**")
     return "\n".join(lines) + "\n"

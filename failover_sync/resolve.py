@@ -173,7 +173,13 @@ def record(
         fallback=fallback,
         failback=spec.failback or defaults.failback or Failback.AUTO,
         proxied=spec.proxied,
+        hold_down_seconds=_first(spec.hold_down_seconds, defaults.hold_down_seconds, 0.0),
+        adopt=spec.adopt,
     )
+
+
+def _first(*values: float | None) -> float:
+    return next(v for v in values if v is not None)
 
 
 def _record_type(rep: Reporter, path: KeyPath, spec: schema.RecordSpec) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from failover_sync.model import AllUnhealthy, Failback, Policy
 
@@ -115,6 +115,11 @@ class RecordSpec(Spec):
     """auto (default) | manual: stay on the secondary until an operator acts."""
     proxied: bool | None = None
     """Cloudflare only: proxy new records (default: as the live records are)."""
+    hold_down_seconds: float | None = Field(default=None, ge=0)
+    """Seconds after a change during which the RRset is not changed again, unless the change
+    publishes more endpoints (flap damping; default ``defaults.hold_down_seconds``, else 0)."""
+    adopt: bool = False
+    """Take over this RRset even though its live values include unconfigured values."""
 
 
 class DefaultsSpec(Spec):
@@ -125,6 +130,17 @@ class DefaultsSpec(Spec):
     when_all_unhealthy: Annotated[AllUnhealthy, BeforeValidator(_lower)] | None = None
     failback: Annotated[Failback, BeforeValidator(_lower)] | None = None
     health_check: HealthCheckSpec | None = None
+    hold_down_seconds: float | None = Field(default=None, ge=0)
+
+
+class CanarySpec(Spec):
+    """A probe target that should always answer (e.g. the provider's API endpoint); when
+    every canary fails, the controller presumes itself cut off and freezes removals."""
+
+    value: str = Field(min_length=1)
+    """IP address or host name probed."""
+    health_check: HealthCheckSpec | None = None
+    """Settings merged over ``defaults.health_check``."""
 
 
 class ProviderSpec(BaseModel):
@@ -152,6 +168,39 @@ class ZoneSpec(BaseModel):
         return value.strip()
 
 
+NotifyEvent = Literal["failover", "failback", "all_unhealthy", "freeze", "apply_error"]
+NOTIFY_EVENTS: tuple[NotifyEvent, ...] = (
+    "failover",
+    "failback",
+    "all_unhealthy",
+    "freeze",
+    "apply_error",
+)
+
+
+class WebhookSpec(Spec):
+    """One notification receiver under ``notify:``: a URL (or the variable holding it)."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    """Receiver URL (http or https). Webhook URLs are often secrets: prefer ``url_env``."""
+    url_env: str | None = Field(default=None, min_length=1)
+    """Name of the environment variable holding the URL."""
+    format: Literal["json", "slack"] = "json"
+    """``json``: the event as a JSON object; ``slack``: a Slack-compatible ``{"text": ...}``."""
+    events: list[NotifyEvent] = Field(default_factory=lambda: list(NOTIFY_EVENTS), min_length=1)
+    """Events sent: failover, failback, all_unhealthy, freeze, apply_error (default all)."""
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """Deadline of one POST, seconds."""
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    """POST attempts per event (exponential backoff with jitter between them)."""
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookSpec:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of url and url_env")
+        return self
+
+
 class RootSpec(Spec):
     """The top level of the config file; records are validated one by one."""
 
@@ -165,3 +214,15 @@ class RootSpec(Spec):
     """Managed RRsets keyed by FQDN."""
     resync_seconds: float = Field(default=60.0, ge=1.0)
     """Seconds between full resyncs that repair drift."""
+    owner_id: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,63}$")
+    """Owner written into the ownership markers (``_failover-sync.<name>`` TXT)."""
+    max_change_fraction: float = Field(default=0.5, gt=0, le=1)
+    """Largest fraction of managed RRsets that one plan may remove endpoints from without
+    ``--force`` (checked when at least 4 RRsets are managed)."""
+    max_unhealthy_fraction: float = Field(default=0.5, gt=0, le=1)
+    """Removals freeze when more than this fraction of all endpoints turn unhealthy within
+    one detection window (the controller presumes itself cut off)."""
+    canaries: list[CanarySpec] = Field(default_factory=list)
+    """Probe targets that should always answer; when all fail, removals freeze."""
+    notify: list[WebhookSpec] = Field(default_factory=list)
+    """Webhooks notified of failovers, failbacks, all-unhealthy records, freezes, errors."""

@@ -23,7 +23,8 @@ from typing import ClassVar
 
 import pytest
 
-from failover_sync.model import Action, Change, RecordKey, RRset, Zone
+from failover_sync.model import Action, Change, ProbeResult, ProbeTarget, RecordKey, RRset, Zone
+from failover_sync.probes import Prober
 from failover_sync.provider import (
     Capabilities,
     Provider,
@@ -40,7 +41,8 @@ class InMemoryProvider(Provider):
 
     ``faults`` is a queue of exceptions raised by the next calls (list or apply), one per
     call; ``fault_rate`` raises TransientProviderError at random (seeded by ``seed``).
-    Applies are compare-and-swap on ``Change.before`` and all-or-nothing.
+    Applies are compare-and-swap on ``Change.before`` and all-or-nothing. Reading a zone
+    named in ``broken_zones`` is a permanent ProviderError (no such zone).
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities()
@@ -54,6 +56,7 @@ class InMemoryProvider(Provider):
         self.reads = 0
         self.writes = 0
         self.changes_written = 0
+        self.broken_zones: set[str] = set()
 
     def _maybe_fail(self, zone: Zone) -> None:
         if self.faults:
@@ -63,6 +66,8 @@ class InMemoryProvider(Provider):
 
     async def list_rrsets(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
         self.reads += 1
+        if zone.name in self.broken_zones:
+            raise ProviderError("no such zone", provider=self.name, zone=zone.name)
         self._maybe_fail(zone)
         records = self.zones.get(zone.name, {})
         return [records[k] for k in keys if k in records]
@@ -83,6 +88,23 @@ class InMemoryProvider(Provider):
                 records.pop(change.key, None)
             else:
                 records[change.key] = change.rrset
+
+
+class ScriptedProber(Prober):
+    """A prober without network: ``down`` holds the values whose probes fail; every other
+    value passes. ``probes`` counts calls. Lets tests drive health through the real health
+    state machine and thresholds in microseconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down: set[str] = set()
+        self.probes = 0
+
+    async def probe(self, target: ProbeTarget) -> ProbeResult:
+        self.probes += 1
+        if target.value in self.down:
+            return ProbeResult(False, 0.0, "scripted failure")
+        return ProbeResult(True, 0.0, "status 200")
 
 
 def upsert(rrset: RRset, before: RRset | None = None, reason: str = "test") -> Change:
@@ -187,6 +209,28 @@ class ProviderContract:
                 await provider.apply(zone, [upsert(RRset.of(app, "A", 60, ["192.0.2.2"]), managed)])
                 listed = await provider.list_rrsets(zone, [txt.key, neighbour.key])
                 assert set(listed) == {txt, neighbour}
+            finally:
+                await provider.aclose()
+
+        _run(case)
+
+    def test_ownership_marker_round_trip(self, make_provider: MakeProvider, zone: Zone) -> None:
+        """The TXT marker (failover_sync.ownership) is written and read back as it was, in the
+        same batch as the RRset it marks, with several values (one per managed type)."""
+
+        async def case() -> None:
+            provider = make_provider()
+            try:
+                app, _, _ = self.names(zone)
+                values = [
+                    '"heritage=failover-sync,owner=default,type=A"',
+                    '"heritage=failover-sync,owner=default,type=AAAA"',
+                ]
+                marker = RRset.of(f"_failover-sync.{app}", "TXT", 60, values)
+                managed = RRset.of(app, "A", 60, ["192.0.2.1"])
+                await provider.apply(zone, [upsert(marker), upsert(managed)])
+                listed = await provider.list_rrsets(zone, [marker.key, managed.key])
+                assert sorted(listed, key=lambda r: r.key) == [marker, managed]
             finally:
                 await provider.aclose()
 

@@ -24,7 +24,9 @@ PLAN = Plan((ZonePlan(Zone("example.com.", "local"), (CHANGE,), 3),))
 
 
 def test_json_matches_the_design_contract() -> None:
-    assert json.loads(render.to_json(PLAN)) == {
+    data = json.loads(render.to_json(PLAN))
+    assert data.pop("checksum") == render.plan_checksum(PLAN)
+    assert data == {
         "version": 1,
         "zones": [
             {
@@ -75,3 +77,16 @@ def test_rich_table() -> None:
     render.print_plan_table(PLAN, Console(file=out, width=200, force_terminal=False))
     assert "app.example.com." in out.getvalue()
     assert "Plan: 1 to change, 3 unchanged." in out.getvalue()
+
+
+def test_conflicts_are_rendered() -> None:
+    from failover_sync.model import Conflict
+
+    conflict = Conflict("app.example.com.", "A", "owned by external-dns (TXT at app.example.com.)")
+    plan = Plan((ZonePlan(Zone("example.com.", "local"), (), 0, (conflict,)),))
+    data = json.loads(render.to_json(plan))
+    assert data["zones"][0]["conflicts"] == [
+        {"name": "app.example.com.", "type": "A", "reason": conflict.reason}
+    ]
+    assert "CONFLICT app.example.com. A: owned by external-dns" in render.to_text(plan)
+    assert "### Conflicts (not written)" in render.to_markdown(plan)

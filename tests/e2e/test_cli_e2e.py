@@ -112,9 +112,12 @@ def test_plan_apply_plan(tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBa
     pending = cli("plan", "-o", "json", "--detailed-exitcode", cwd=tmp_path)
     assert pending.returncode == 2, pending.stderr
     data = json.loads(pending.stdout)
-    assert data["summary"] == {"changes": 1, "unchanged": 0}
-    change = data["zones"][0]["changes"][0]
+    # The first write carries the ownership marker in the same batch.
+    assert data["summary"] == {"changes": 2, "unchanged": 0}
+    marker, change = data["zones"][0]["changes"]
     assert (change["name"], change["before"], change["after"]) == (NAME, [], ["127.0.0.2"])
+    assert marker["name"] == f"_failover-sync.{NAME}"
+    assert marker["after"] == ['"heritage=failover-sync,owner=default,type=A"']
     assert published(tmp_path) == ()  # plan writes nothing
 
     refused = cli("apply", cwd=tmp_path)  # no TTY, no --yes
@@ -183,7 +186,7 @@ def test_run_loop_failover_failback_all_unhealthy_and_sigterm(
     names = [e["event"] for e in events]
     assert "endpoint_unhealthy" in names
     assert names[-1] == "controller_stopped"
-    applied = [e for e in events if e["event"] == "change_applied"]
+    applied = [e for e in events if e["event"] == "change_applied" and e["type"] == "A"]
     afters = [e["after"] for e in applied]
     assert afters[:3] == [["127.0.0.2"], ["127.0.0.3"], ["127.0.0.2"]]
     # Both turn unhealthy in one probe round; web1 may be seen first (one more failover).

@@ -89,7 +89,7 @@ def unmanaged(bind: BindServer) -> dict[tuple[str, str], tuple[int, frozenset[st
     return {
         key: value
         for key, value in bind.snapshot("example.test").items()
-        if key not in {(APP, "A"), ("example.test.", "SOA")}
+        if key not in {(APP, "A"), ("example.test.", "SOA"), (f"_failover-sync.{APP}", "TXT")}
     }
 
 
