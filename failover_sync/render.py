@@ -134,7 +134,8 @@ def _md(text: str) -> str:
 
 
 def print_plan_table(plan: Plan, console: Console) -> None:
-    """A rich table of the plan for a terminal."""
+    """A rich table of the plan for a terminal; conflicts (RRsets withheld: another owner
+    holds them) in a second table, as the text and Markdown forms list them."""
     if plan.has_changes:
         table = Table(title="failover-sync plan", show_lines=True)
         for col in ("Zone", "Action", "Name", "Type", "TTL", "Before", "After", "Reason"):
@@ -147,6 +148,14 @@ def print_plan_table(plan: Plan, console: Console) -> None:
                     zp.zone.name, c.action.value, c.name, c.type, _ttl(c), before, after, c.reason
                 )
         console.print(table)
+    conflicts = [(zp.zone.name, c) for zp in plan.zones for c in zp.conflicts]
+    if conflicts:
+        withheld = Table(title="Conflicts (not written)", title_style="bold red")
+        for col in ("Zone", "Name", "Type", "Reason"):
+            withheld.add_column(col, overflow="fold")
+        for zone_name, conflict in conflicts:
+            withheld.add_row(zone_name, conflict.name, conflict.type, conflict.reason)
+        console.print(withheld)
     console.print(_summary(plan))
 
 

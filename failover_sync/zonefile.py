@@ -3,9 +3,12 @@
 Files are ``<directory>/<zone>.zone`` (``example.com.zone``), read and written with
 dnspython's zone support, so that CoreDNS's ``file`` plugin, NSD, Knot or BIND can serve them.
 A write is atomic (temporary file in the same folder, fsync, rename, fsync of the folder): a
-crash leaves the old file or the new one, never a torn one. Each write bumps the SOA serial
-(RFC 1982 arithmetic) so secondaries notice. RRsets that were not asked to change keep their
-data; comments and layout are rewritten in dnspython's canonical form.
+crash leaves the old file or the new one, never a torn one; the temporary file a ``kill -9``
+may leave (``.<zone>.zone.XXXXXXXX.tmp``) is removed by the next write of that zone, under the
+folder lock that every writer holds from creating its temporary file to renaming it. Each
+write bumps the SOA serial (RFC 1982 arithmetic) so secondaries notice. RRsets that were not
+asked to change keep their data; comments and layout are rewritten in dnspython's canonical
+form.
 
 Writes are compare-and-swap: if an RRset no longer holds the values that were read (someone
 edited the file meanwhile), the apply raises TransientProviderError and the reconciler re-reads.
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +36,7 @@ import dns.zone
 from dns.rdataset import from_rdata, from_text_list
 from pydantic import Field
 
+from failover_sync.logs import event
 from failover_sync.model import Change, RecordKey, RRset, Zone
 from failover_sync.provider import (
     Capabilities,
@@ -41,6 +47,8 @@ from failover_sync.provider import (
 )
 
 DEFAULT_ZONE_TTL = 3600
+_MKSTEMP_RANDOM = "[a-z0-9_]{8}"
+"""The random part of a name made by ``tempfile.mkstemp`` (8 of ``[a-z0-9_]``)."""
 
 
 class ZoneFileOptions(ProviderOptions):
@@ -102,6 +110,7 @@ class ZoneFileProvider(Provider):
                 f"cannot create {self.directory}: {exc.strerror}", provider=self.name
             ) from None
         with _locked(self.directory):
+            self._remove_stale_temporaries(path, zone)
             parsed = self._read(zone, path) if path.exists() else new_zone(zone.name)
             for change in changes:
                 live = _get(parsed, change.key)
@@ -119,6 +128,36 @@ class ZoneFileProvider(Provider):
                 parsed.replace_rdataset(change.name, rdataset)
             bump_serial(parsed)
             self._write(parsed, path, zone)
+
+    def _remove_stale_temporaries(self, path: Path, zone: Zone) -> None:
+        """Delete the temporary files of ``path`` that a writer killed between ``mkstemp`` and
+        the rename left behind. Call only under :func:`_locked`: every writer holds the lock
+        from ``mkstemp`` to the rename, so no such file belongs to a write in progress. Only
+        names ``mkstemp`` makes for this zone match (not those of a zone whose name starts
+        with this one's file name); a file that cannot be removed is logged and skipped."""
+        stale = re.compile(rf"\.{re.escape(path.name)}\.{_MKSTEMP_RANDOM}\.tmp")
+        try:
+            names = [e.name for e in os.scandir(self.directory) if stale.fullmatch(e.name)]
+        except OSError:
+            return  # the read or the write that follows reports the folder's problem
+        for name in sorted(names):
+            try:
+                (self.directory / name).unlink(missing_ok=True)
+            except OSError as exc:
+                event(
+                    logging.WARNING,
+                    "zonefile_stale_temporary_kept",
+                    zone=zone.name,
+                    file=str(self.directory / name),
+                    reason=exc.strerror or str(exc),
+                )
+                continue
+            event(
+                logging.INFO,
+                "zonefile_stale_temporary_removed",
+                zone=zone.name,
+                file=str(self.directory / name),
+            )
 
     def _write(self, parsed: dns.zone.Zone, path: Path, zone: Zone) -> None:
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644

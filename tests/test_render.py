@@ -1,4 +1,4 @@
-"""Plan rendering: the JSON contract, text and Markdown."""
+"""Plan rendering: the JSON contract, text, Markdown and rich tables."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 import json
 
 from rich.console import Console
+from rich.text import Text
 
 from failover_sync import render
 from failover_sync.model import Action, Change, Plan, Zone, ZonePlan
@@ -90,3 +91,27 @@ def test_conflicts_are_rendered() -> None:
     ]
     assert "CONFLICT app.example.com. A: owned by external-dns" in render.to_text(plan)
     assert "### Conflicts (not written)" in render.to_markdown(plan)
+
+
+def test_rich_table_shows_conflicts_with_and_without_changes() -> None:
+    from failover_sync.model import Conflict
+
+    reason = "owned by external-dns (TXT at api.example.com.)"
+    conflict = Conflict("api.example.com.", "AAAA", reason)
+    for changes in ((CHANGE,), ()):
+        plan = Plan((ZonePlan(Zone("example.com.", "local"), changes, 3, (conflict,)),))
+        out = io.StringIO()
+        render.print_plan_table(plan, Console(file=out, width=200, force_terminal=True))
+        text = Text.from_ansi(out.getvalue()).plain
+        assert "Conflicts (not written)" in text
+        row = next(line for line in text.splitlines() if "api.example.com." in line)
+        assert ["example.com.", "api.example.com.", "AAAA", reason] == [
+            cell.strip() for cell in row.strip("│ ").split("│")
+        ]
+        assert ("app.example.com." in text) is bool(changes)
+
+
+def test_rich_table_without_conflicts_has_no_conflict_table() -> None:
+    out = io.StringIO()
+    render.print_plan_table(PLAN, Console(file=out, width=200, force_terminal=True))
+    assert "Conflicts" not in out.getvalue()

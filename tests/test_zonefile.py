@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
+import threading
 from pathlib import Path
 
 import dns.zone
@@ -12,7 +14,13 @@ import pytest
 from failover_sync.model import RRset, Zone
 from failover_sync.provider import ProviderError, TransientProviderError
 from failover_sync.testing import MakeProvider, ProviderContract, upsert
-from failover_sync.zonefile import ZoneFileOptions, ZoneFileProvider, bump_serial, new_zone
+from failover_sync.zonefile import (
+    ZoneFileOptions,
+    ZoneFileProvider,
+    _locked,
+    bump_serial,
+    new_zone,
+)
 
 ZONE = Zone("example.test.", "local")
 EXISTING = """\
@@ -120,6 +128,67 @@ def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert path.stat().st_ino != inode  # replaced by rename, never rewritten in place
     assert oct(path.stat().st_mode & 0o777) == "0o640"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["example.test.zone"]
+
+
+def test_a_write_removes_stale_temporary_files_of_its_zone_only(tmp_path: Path) -> None:
+    """What a ``kill -9`` between mkstemp and rename leaves is removed by the next write of
+    that zone; a read does not touch it, nor a write of another zone its files."""
+    path = tmp_path / "example.test.zone"
+    path.write_text(EXISTING)
+    stale = [
+        tmp_path / ".example.test.zone.k3_x9abc.tmp",
+        tmp_path / ".example.test.zone.zzzzzzzz.tmp",
+    ]
+    kept = [
+        tmp_path / ".example.test.zone.x.zone.abcdefgh.tmp",  # zone example.test.zone.x.
+        tmp_path / ".other.test.zone.abcdefgh.tmp",
+        tmp_path / ".example.test.zone.abcdefgh.tmp.keep",
+        tmp_path / "example.test.zone.abcdefgh.tmp",
+    ]
+    for leftover in stale + kept:
+        leftover.write_text("$ORIGIN example.test.\n@ IN SOA ns1 hostm")  # torn
+    p = provider(tmp_path)
+    asyncio.run(p.list_rrsets(ZONE, [("app.example.test.", "A")]))
+    assert all(f.exists() for f in stale)
+    asyncio.run(
+        p.apply(
+            Zone("other2.test.", "local"),
+            [upsert(RRset.of("a.other2.test.", "A", 30, ["192.0.2.9"]))],
+        )
+    )
+    assert all(f.exists() for f in stale)
+
+    current = RRset.of("app.example.test.", "A", 30, ["192.0.2.1"])
+    asyncio.run(
+        p.apply(ZONE, [upsert(RRset.of("app.example.test.", "A", 30, ["192.0.2.5"]), current)])
+    )
+    assert not any(f.exists() for f in stale)
+    assert all(f.exists() for f in kept)
+    assert "192.0.2.5" in path.read_text()
+
+
+def test_stale_temporary_files_are_removed_only_under_the_folder_lock(tmp_path: Path) -> None:
+    """A writer holding the lock keeps its temporary file: a second writer waits for the lock
+    before it looks for leftovers, so it only removes what no live writer owns."""
+    path = tmp_path / "example.test.zone"
+    path.write_text(EXISTING)
+    p = provider(tmp_path)
+    current = RRset.of("app.example.test.", "A", 30, ["192.0.2.1"])
+    change = upsert(RRset.of("app.example.test.", "A", 30, ["192.0.2.5"]), current)
+    with _locked(tmp_path):  # another writer, between its mkstemp and its rename
+        fd, name = tempfile.mkstemp(dir=tmp_path, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        Path(name).write_text(EXISTING)
+        writer = threading.Thread(target=lambda: asyncio.run(p.apply(ZONE, [change])))
+        writer.start()
+        writer.join(0.3)
+        assert writer.is_alive()
+        assert Path(name).exists()
+        os.replace(name, path)  # the other writer finishes
+    writer.join(10)
+    assert not writer.is_alive()
+    assert "192.0.2.5" in path.read_text()
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["example.test.zone"]
 
 
 def test_serial_wraps_per_rfc1982() -> None:

@@ -17,7 +17,9 @@ token's :class:`~failover_sync_cloudflare.budget.RequestBudget`; a read starts o
 ``1 + max_retries`` requests fit in it. Reads are retried by the SDK; a batch is sent once
 (``max_retries=0``): it is not idempotent, so only the core retries it, after a fresh read.
 A 429 blocks the token for its ``Retry-After``. SDK errors pass through unchanged;
-:mod:`failover_sync_cloudflare.errors` classifies them.
+:mod:`failover_sync_cloudflare.errors` classifies them. An answer that cannot be read (not
+JSON, ``result`` not a list, a record field missing or of the wrong type) is raised as
+:class:`~failover_sync_cloudflare.errors.MalformedAnswer`.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ from typing import Any, cast
 
 import cloudflare
 import httpx
-from cloudflare.types.dns import record_batch_params
+from cloudflare.types.dns import RecordBatchResponse, record_batch_params
 from cloudflare.types.dns.batch_patch_param import BatchPatchParam
 from pydantic import SecretStr
 
 from failover_sync.model import absolute_name
 from failover_sync_cloudflare.batch import LiveRecord, Ops, Patch, Post, canonical_content
 from failover_sync_cloudflare.budget import RequestBudget
-from failover_sync_cloudflare.errors import retry_after
+from failover_sync_cloudflare.errors import MALFORMED, MalformedAnswer, retry_after
 
 DEFAULT_BLOCK_SECONDS = 60.0
 """How long a 429 without ``Retry-After`` blocks the token."""
@@ -88,12 +90,14 @@ class CloudflareAPI:
         self._admit()
         try:
             page = await self._client.zones.list(name=name.rstrip("."), per_page=5)
+            for zone in _result_list(page):
+                if absolute_name(_text(zone, "name")) == absolute_name(name):
+                    return _text(zone, "id")
         except cloudflare.RateLimitError as exc:
             self._blocked(exc)
             raise
-        for zone in page.result:
-            if absolute_name(zone.name) == absolute_name(name):
-                return zone.id
+        except MALFORMED as exc:
+            raise MalformedAnswer.of("zones.list", exc) from exc
         return None
 
     async def list_records(self, zone_id: str, name: str, rtype: str | None) -> list[LiveRecord]:
@@ -110,14 +114,17 @@ class CloudflareAPI:
             self._admit()
             page = await self._client.dns.records.list(zone_id=zone_id, **kwargs)
             while True:
-                out.extend(_live(record) for record in page.result)
-                if len(page.result) < self._per_page or not page.has_next_page():
+                result = _result_list(page)
+                out.extend(_live(record) for record in result)
+                if len(result) < self._per_page or not page.has_next_page():
                     return out
                 self._admit()
                 page = await page.get_next_page()
         except cloudflare.RateLimitError as exc:
             self._blocked(exc)
             raise
+        except MALFORMED as exc:
+            raise MalformedAnswer.of("dns.records.list", exc) from exc
 
     async def batch(self, zone_id: str, ops: Ops) -> None:
         """Send ``ops`` as one ``dns.records.batch`` call (one transaction)."""
@@ -126,27 +133,55 @@ class CloudflareAPI:
         posts = [_post_param(p) for p in ops.posts]
         self._budget.check(1)
         try:
-            await self._writer.dns.records.batch(
+            answer = await self._writer.dns.records.batch(
                 zone_id=zone_id, deletes=deletes, patches=patches, posts=posts
             )
+            if not isinstance(answer, RecordBatchResponse):
+                raise TypeError(f"result is {type(answer).__name__}, not an object")
         except cloudflare.RateLimitError as exc:
             self._blocked(exc)
             raise
+        except MALFORMED as exc:
+            raise MalformedAnswer.of("dns.records.batch", exc) from exc
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
         await self._client.close()
 
 
+def _result_list(page: Any) -> list[Any]:
+    """``page.result``, which the API always sends as a list (the SDK does not check)."""
+    result = page.result
+    if not isinstance(result, list):
+        raise TypeError(f"result is {type(result).__name__}, not a list")
+    return result
+
+
+def _text(item: Any, field: str, *, default: str | None = None) -> str:
+    """String ``field`` of an SDK model (not validated by the SDK: checked here)."""
+    value = getattr(item, field, None)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str):
+        raise TypeError(f"{field} is {type(value).__name__}, not a string")
+    return value
+
+
 def _live(record: Any) -> LiveRecord:
-    rtype = str(record.type)
+    rtype = _text(record, "type")
+    ttl = getattr(record, "ttl", None)
+    if not isinstance(ttl, int | float) or isinstance(ttl, bool) or not float(ttl).is_integer():
+        raise TypeError(f"ttl is {ttl!r}, not a whole number")  # the SDK types it as a number
+    proxied = getattr(record, "proxied", None)
+    if proxied is not None and not isinstance(proxied, bool):
+        raise TypeError(f"proxied is {type(proxied).__name__}, not a boolean")
     return LiveRecord(
-        id=str(record.id),
-        name=absolute_name(str(record.name)),
+        id=_text(record, "id"),
+        name=absolute_name(_text(record, "name")),
         type=rtype,
-        content=canonical_content(rtype, str(getattr(record, "content", "") or "")),
-        ttl=int(record.ttl),
-        proxied=bool(getattr(record, "proxied", False)),
+        content=canonical_content(rtype, _text(record, "content", default="")),
+        ttl=int(ttl),
+        proxied=bool(proxied),
     )
 
 

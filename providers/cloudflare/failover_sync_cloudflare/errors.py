@@ -13,6 +13,13 @@
     │   └── other 4xx (81053, 81057, 81058...) -> ProviderError with Cloudflare's codes and text
     └── APIResponseValidationError             -> ProviderError
     BudgetExhausted (ours, nothing was sent)   -> TransientProviderError(retry_after=wait)
+    MalformedAnswer (ours: a 2xx answer that   -> ProviderError
+      is not JSON, or a field missing or of
+      the wrong type)
+
+An HTML error page with a 5xx status is an APIStatusError like any 5xx (transient); with 200 it
+is a MalformedAnswer: the SDK does not validate answers (``_strict_response_validation`` off),
+so :mod:`.api` checks what it reads and turns :data:`MALFORMED` into MalformedAnswer.
 
 The SDK has already retried 408/409/429/5xx and connection errors ``max_retries`` times
 before one of these reaches us. Messages carry Cloudflare's error codes and messages, never
@@ -36,6 +43,21 @@ PERMISSIONS_HINT = (
     "the API token needs Zone > DNS > Edit on this zone and Zone > Zone > Read "
     "(see the README of failover-sync-cloudflare)"
 )
+MALFORMED: tuple[type[Exception], ...] = (ValueError, TypeError, KeyError, AttributeError)
+"""What the SDK and :mod:`.api` raise on an answer that is not what the API documents
+(``json.JSONDecodeError`` and pydantic's ValidationError are ValueErrors)."""
+_MAX_DETAIL = 200
+
+
+class MalformedAnswer(Exception):
+    """A Cloudflare answer that could not be read (raised by :mod:`.api` from MALFORMED)."""
+
+    @classmethod
+    def of(cls, call: str, exc: Exception) -> MalformedAnswer:
+        detail = str(exc).split("\n", 1)[0][:_MAX_DETAIL]
+        return cls(f"{call}: {type(exc).__name__}: {detail}")
+
+
 STALE_RECORD_CODES = frozenset({81044})
 """``Record does not exist.``: the record was deleted since it was read."""
 
@@ -77,7 +99,11 @@ def _describe(errors: list[tuple[int, str]]) -> str:
 
 
 def classify(exc: Exception, *, provider: str, zone: str) -> ProviderError:
-    """The core error for ``exc`` (an SDK error or BudgetExhausted)."""
+    """The core error for ``exc`` (an SDK error, BudgetExhausted or MalformedAnswer)."""
+    if isinstance(exc, MalformedAnswer):
+        return ProviderError(
+            f"Cloudflare API: malformed answer to {exc}", provider=provider, zone=zone
+        )
     if isinstance(exc, BudgetExhausted):
         return TransientProviderError(
             str(exc), provider=provider, zone=zone, retry_after=exc.retry_after

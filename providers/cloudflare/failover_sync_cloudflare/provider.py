@@ -48,7 +48,7 @@ from failover_sync_cloudflare import batch
 from failover_sync_cloudflare.api import CloudflareAPI
 from failover_sync_cloudflare.batch import LiveRecord
 from failover_sync_cloudflare.budget import BudgetExhausted, budget_for
-from failover_sync_cloudflare.errors import classify
+from failover_sync_cloudflare.errors import MalformedAnswer, classify
 from failover_sync_cloudflare.options import (
     MAX_TTL,
     CloudflareOptions,
@@ -136,7 +136,7 @@ class CloudflareProvider(Provider):
         try:
             zone_id = await self._zone_id(zone)
             live = await self._fetch(zone_id, keys)
-        except (cloudflare.APIError, BudgetExhausted) as exc:
+        except (cloudflare.APIError, BudgetExhausted, MalformedAnswer) as exc:
             raise classify(exc, provider=self.name, zone=zone.name) from None
         self._read[zone.name] = (time.monotonic(), live)
         return [batch.to_rrset(key, live[key]) for key in keys if live.get(key)]
@@ -184,7 +184,7 @@ class CloudflareProvider(Provider):
             groups = [batch.diff(c, read.get(c.key, []), comment=comment) for c in changes]
             for ops in batch.chunk(groups, self.settings.max_batch):
                 await self.api.batch(zone_id, ops)
-        except (cloudflare.APIError, BudgetExhausted) as exc:
+        except (cloudflare.APIError, BudgetExhausted, MalformedAnswer) as exc:
             raise classify(exc, provider=self.name, zone=zone.name) from None
 
     async def aclose(self) -> None:

@@ -9,10 +9,14 @@
         AccessDenied, InvalidInput, ...)                                 -> ProviderError
     credentials / parameter errors (NoCredentialsError, ProfileNotFound,
         ParamValidationError, ...)                                       -> ProviderError
+    a malformed answer: botocore's ResponseParserError (truncated XML, an
+        HTML page), KeyError/TypeError/ValueError/AttributeError while
+        reading a parsed answer (a field missing or of the wrong type)   -> ProviderError
 
 Messages carry AWS's error code and message (``InvalidChangeBatch: [RRSet with DNS name ...
 is not permitted in zone ...]``), never credentials. ``retry_after`` is taken from a
-``Retry-After`` header when AWS (or a proxy) sends one.
+``Retry-After`` header when AWS (or a proxy) sends one. An HTML error page with a 5xx status
+arrives as a ClientError whose code is the status (botocore's fallback), hence transient.
 
 Sources: Route 53 API reference, "Common Errors" and ChangeResourceRecordSets "Errors"
 (https://docs.aws.amazon.com/Route53/latest/APIReference/CommonErrors.html,
@@ -25,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from botocore import exceptions as bce  # type: ignore[import-untyped, unused-ignore]
+from botocore.parsers import ResponseParserError  # type: ignore[import-untyped, unused-ignore]
 
 from failover_sync import ProviderError, TransientProviderError
 
@@ -59,6 +64,21 @@ _TRANSIENT_BOTOCORE = (
     bce.ConnectionError,
     bce.HTTPClientError,
 )
+
+MALFORMED: tuple[type[Exception], ...] = (
+    ResponseParserError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+)
+"""Errors of an answer that is not what the API documents: botocore could not parse it, or a
+field the adapter reads is missing or of the wrong type. Not a BotoCoreError: callers catch
+these next to botocore's own."""
+CLASSIFIED: tuple[type[Exception], ...] = (bce.BotoCoreError, bce.ClientError, *MALFORMED)
+"""Everything a boto3 call and the reading of its answer may raise; :func:`classify` turns
+each into a ProviderError."""
+_MAX_DETAIL = 200
 
 
 def _retry_after(response: Mapping[str, Any]) -> float | None:
@@ -96,6 +116,13 @@ def classify(exc: Exception, *, operation: str, provider: str, zone: str) -> Pro
     if isinstance(exc, _TRANSIENT_BOTOCORE):
         return TransientProviderError(
             f"Route 53 {operation}: {type(exc).__name__}: {exc}", provider=provider, zone=zone
+        )
+    if isinstance(exc, MALFORMED):
+        detail = str(exc).split("\n", 1)[0][:_MAX_DETAIL]
+        return ProviderError(
+            f"Route 53 {operation}: malformed answer: {type(exc).__name__}: {detail}",
+            provider=provider,
+            zone=zone,
         )
     if isinstance(exc, bce.NoCredentialsError | bce.PartialCredentialsError):
         return ProviderError(

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 
 import tenacity
-from botocore import exceptions as bce  # type: ignore[import-untyped, unused-ignore]
 
 from failover_sync import (
     Capabilities,
@@ -43,7 +42,7 @@ from failover_sync import (
 from failover_sync_route53 import reading
 from failover_sync_route53.batching import GroupTooLarge, batches
 from failover_sync_route53.client import Route53API, make_client
-from failover_sync_route53.errors import classify
+from failover_sync_route53.errors import CLASSIFIED, MALFORMED, classify
 from failover_sync_route53.options import Route53Options, Route53ZoneOptions
 from failover_sync_route53.ratelimit import TokenBucket
 from failover_sync_route53.records import LiveGroup, R53Change, group_records, route53_changes
@@ -104,13 +103,14 @@ class Route53Provider(Provider):
         return self._bucket
 
     async def _call(self, zone: Zone, operation: str, fn: Callable[[], T]) -> T:
-        """Run ``fn`` (boto3 calls) in a worker thread; classify botocore errors."""
+        """Run ``fn`` (boto3 calls and the reading of their answers) in a worker thread;
+        classify botocore errors and malformed answers."""
         try:
             return await asyncio.to_thread(fn)
         except ProviderError as exc:  # raised by our own guards inside ``fn``
             exc.provider, exc.zone = exc.provider or self.name, exc.zone or zone.name
             raise
-        except (bce.BotoCoreError, bce.ClientError) as exc:
+        except CLASSIFIED as exc:
             raise classify(exc, operation=operation, provider=self.name, zone=zone.name) from exc
 
     async def zone_id(self, zone: Zone) -> str:
@@ -140,14 +140,20 @@ class Route53Provider(Provider):
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _read(self, zone_id: str, keys: list[RecordKey]) -> dict[RecordKey, LiveGroup]:
+    def _read(
+        self, zone_id: str, keys: list[RecordKey]
+    ) -> dict[RecordKey, tuple[LiveGroup, RRset | None]]:
+        """The live group at each key and the RRset it reads as (converted here, under
+        :meth:`_call`, so that a malformed record is classified like a malformed answer)."""
         client = self.client()
         known_pages = self._zone_pages.get(zone_id)
         if known_pages is not None and len(keys) < known_pages:
-            return {k: group_records(k, reading.read_key(client, zone_id, k)) for k in keys}
-        records = reading.read_zone(client, zone_id)
-        self._zone_pages[zone_id] = max(1, math.ceil(len(records) / reading.PAGE_SIZE))
-        return {k: group_records(k, records) for k in keys}
+            groups = {k: group_records(k, reading.read_key(client, zone_id, k)) for k in keys}
+        else:
+            records = reading.read_zone(client, zone_id)
+            groups = {k: group_records(k, records) for k in keys}
+            self._zone_pages[zone_id] = max(1, math.ceil(len(records) / reading.PAGE_SIZE))
+        return {k: (group, group.rrset()) for k, group in groups.items()}
 
     async def list_rrsets(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
         """The live RRsets at ``keys`` (see the module docstring for how they are read).
@@ -161,7 +167,7 @@ class Route53Provider(Provider):
             zone, "ListResourceRecordSets", lambda: self._read(zone_id, wanted)
         )
         out: list[RRset] = []
-        for key, group in groups.items():
+        for key, (group, rrset) in groups.items():
             self._live[(zone_id, key)] = group
             if group.foreign is not None:
                 _event(
@@ -172,7 +178,6 @@ class Route53Provider(Provider):
                     type=key[1],
                     holds=group.foreign,
                 )
-            rrset = group.rrset()
             if rrset is not None:
                 out.append(rrset)
         return out
@@ -200,7 +205,12 @@ class Route53Provider(Provider):
         if not changes:
             return
         zone_id = await self.zone_id(zone)
-        groups, refused = self._groups(zone_id, changes)
+        try:
+            groups, refused = self._groups(zone_id, changes)
+        except MALFORMED as exc:  # a live record read earlier lacks a field
+            raise classify(
+                exc, operation="ListResourceRecordSets", provider=self.name, zone=zone.name
+            ) from exc
         try:
             planned = batches(groups)
         except GroupTooLarge as exc:
@@ -237,10 +247,11 @@ class Route53Provider(Provider):
         started = time.monotonic()
 
         async def status() -> str:
-            response = await self._call(
-                zone, "GetChange", lambda: self.client().get_change(Id=change_id)
+            return await self._call(
+                zone,
+                "GetChange",
+                lambda: str(self.client().get_change(Id=change_id)["ChangeInfo"]["Status"]),
             )
-            return str(response["ChangeInfo"]["Status"])
 
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_result(lambda s: s != "INSYNC"),

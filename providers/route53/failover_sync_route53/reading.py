@@ -10,12 +10,14 @@ truncated page names the first record of the next one with ``NextRecordName``,
 Guard: a server that leaves out ``NextRecordIdentifier`` (moto does) points at the same start
 again when a weighted group is larger than one page, and a correct loop would spin for ever.
 A start that was already requested, or more than ``max_pages`` pages, is a ProviderError.
-Synchronous: the provider runs these functions in a worker thread.
+Synchronous: the provider runs these functions in a worker thread. A page without its list
+field raises KeyError/TypeError, which the provider classifies as a malformed answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from failover_sync import ProviderError, RecordKey
 from failover_sync_route53.client import Response, Route53API
@@ -27,6 +29,16 @@ MAX_PAGES = 1000
 """300,000 records: well beyond Route 53's default quota of 10,000 records per zone."""
 
 Start = tuple[str, str, str | None]
+
+
+def _required_list(page: Response, field: str) -> list[Any]:
+    """``page[field]``, a list the API always sends (empty or not). An answer without it (an
+    HTML page that parses as XML yields no field at all) raises KeyError or TypeError, which
+    the provider classifies as a malformed answer: never read as an empty zone."""
+    value = page[field]
+    if not isinstance(value, list):
+        raise TypeError(f"{field} is {type(value).__name__}, not a list")
+    return value
 
 
 def pages(
@@ -59,7 +71,7 @@ def pages(
             if token[2] is not None:
                 params["StartRecordIdentifier"] = token[2]
         page: Response = client.list_resource_record_sets(**params)
-        yield list(page.get("ResourceRecordSets", []))
+        yield _required_list(page, "ResourceRecordSets")
         if not page.get("IsTruncated"):
             return
         token = (
@@ -132,7 +144,7 @@ def find_zone(client: Route53API, name: str, private: bool | None) -> tuple[str 
     fetch: Callable[..., Response] = client.list_hosted_zones_by_name
     for _ in range(MAX_PAGES):
         page = fetch(**params)
-        zones = list(page.get("HostedZones", []))
+        zones = _required_list(page, "HostedZones")
         matches.extend(zones)
         past = any(decode_name(str(z["Name"])) != name for z in zones)
         if past or not page.get("IsTruncated") or not page.get("NextHostedZoneId"):

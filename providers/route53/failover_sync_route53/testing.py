@@ -49,15 +49,21 @@ def operation_of(method: str, path: str) -> str:
 class Fault:
     """An AWS error answered instead of forwarding: ``status``, error ``code`` and
     ``message``; ``operation`` limits it to one operation (None: the next request of any);
-    ``retry_after`` seconds adds a ``Retry-After`` header."""
+    ``retry_after`` seconds adds a ``Retry-After`` header. ``raw`` answers that body (with
+    ``content_type``) instead of an error document: a malformed answer (truncated XML, wrong
+    types, an HTML page from a proxy), with any ``status``."""
 
     code: str = "Throttling"
     status: int = 400
     message: str = "Rate exceeded"
     operation: str | None = None
     retry_after: float | None = None
+    raw: bytes | None = None
+    content_type: str = "text/xml"
 
     def body(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
         kind = "Receiver" if self.status >= 500 else "Sender"
         return (
             '<?xml version="1.0"?>\n'
@@ -160,7 +166,7 @@ class FaultProxy:
                     payload = fault.body()
                     proxy._record(operation, fault.status, True)
                     self.send_response(fault.status)
-                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Type", fault.content_type)
                     if fault.retry_after is not None:
                         self.send_header("Retry-After", f"{fault.retry_after:g}")
                     self.send_header("Content-Length", str(len(payload)))

@@ -28,7 +28,8 @@ from . import bodies, spec
 from .store import APIFailure, FakeZone, Record, matches, new_id
 
 PREFIX = "/client/v4"
-Reply = tuple[int, dict[str, str], dict[str, Any]]
+Reply = tuple[int, dict[str, str], dict[str, Any] | bytes]
+"""Status, extra headers, and the envelope (or, for an injected raw fault, the body as is)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,9 @@ class Call:
 @dataclass
 class Fault:
     """Answer the next ``count`` matching requests with ``status`` and ``code``/``message``
-    (``retry_after`` seconds as ``Retry-After``); ``operation`` None matches any."""
+    (``retry_after`` seconds as ``Retry-After``); ``operation`` None matches any. ``raw``
+    answers that body as is, with ``content_type``, instead of an error envelope: a malformed
+    answer (truncated JSON, wrong types, an HTML page), with any ``status``."""
 
     status: int
     code: int
@@ -54,6 +57,14 @@ class Fault:
     count: int = 1
     retry_after: float | None = None
     operation: str | None = None
+    raw: bytes | None = None
+    content_type: str = "application/json"
+
+
+class _RawAnswer(Exception):
+    def __init__(self, status: int, body: bytes, content_type: str) -> None:
+        super().__init__(status)
+        self.reply: Reply = (status, {"Content-Type": content_type}, body)
 
 
 @dataclass
@@ -113,9 +124,9 @@ class CloudflareFake:
                 status, headers, payload = fake.handle(
                     self.command, self.path, dict(self.headers.items()), raw
                 )
-                data = json.dumps(payload).encode()
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -221,6 +232,8 @@ class CloudflareFake:
                 reply = self._handle(method, url.path, pairs, headers, raw, op, params, path_known)
             except APIFailure as exc:
                 reply = (exc.status, exc.headers, _envelope(None, errors=exc.errors))
+            except _RawAnswer as exc:
+                reply = exc.reply
             self.calls.append(
                 Call(op_name, method, url.path, tuple(pairs), reply[0], time.monotonic())
             )
@@ -296,6 +309,8 @@ class CloudflareFake:
                 fault.count -= 1
                 if fault.count <= 0:
                     self.faults.remove(fault)
+                if fault.raw is not None:
+                    raise _RawAnswer(fault.status, fault.raw, fault.content_type)
                 extra = {}
                 if fault.retry_after is not None:
                     extra["Retry-After"] = _retry_after(fault.retry_after)
