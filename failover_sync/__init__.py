@@ -5,6 +5,17 @@ thresholds, and publish only the healthy set through a provider adapter.
 """
 
 from failover_sync.__about__ import __version__
+from failover_sync.kit import (
+    MAX_ANSWER_BYTES,
+    MalformedAnswer,
+    SecretUnavailable,
+    StaleRRsetError,
+    TokenBucket,
+    parse_retry_after,
+    read_bounded,
+    read_secret,
+    retry_after_from,
+)
 from failover_sync.model import (
     Action,
     AllUnhealthy,
@@ -42,6 +53,8 @@ __all__ = [
     "EndpointHealth",
     "Failback",
     "HealthCheck",
+    "MAX_ANSWER_BYTES",
+    "MalformedAnswer",
     "Plan",
     "Policy",
     "ProbeResult",
@@ -52,8 +65,15 @@ __all__ = [
     "RRset",
     "RecordKey",
     "RetryPolicy",
+    "SecretUnavailable",
+    "StaleRRsetError",
+    "TokenBucket",
     "TransientProviderError",
     "Zone",
     "ZonePlan",
     "__version__",
+    "parse_retry_after",
+    "read_bounded",
+    "read_secret",
+    "retry_after_from",
 ]
