@@ -32,6 +32,7 @@ demo: $(STAMP)
 # with apt-get when missing and we are root; otherwise the run fails with a clear message.
 system-deps:
 	scripts/install-system-deps
+	scripts/install-npm-deps
 
 lint: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
