@@ -65,9 +65,9 @@ from bench.latency_stages import (  # noqa: E402
     Authoritative,
     Settings,
 )
-from failover_sync.demo import Backend, free_port  # noqa: E402
-from tests.harness.powerdns import dns_answer  # noqa: E402
-from tests.harness.unbound import unbound_server  # noqa: E402
+from failover_sync.cli.demo import Backend, free_port  # noqa: E402
+from failover_sync.testing.powerdns import dns_answer  # noqa: E402
+from failover_sync.testing.unbound import unbound_server  # noqa: E402
 
 POLL_SECONDS = 0.002
 """Pause between two authoritative polls: the resolution of the authoritative figures."""
@@ -146,7 +146,7 @@ class Controller:
         self.log = config.with_suffix(f".{number}.log")
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "failover_sync.cli", "run", "-c", str(config),
+                [sys.executable, "-m", "failover_sync.cli.main", "run", "-c", str(config),
                  "--log-format", "json"],
                 stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **env},
             )  # fmt: skip

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.harness.bind import BindZone, bind_server
-from tests.harness.powerdns import powerdns_server
+from failover_sync.testing.bind import BindZone, bind_server
+from failover_sync.testing.powerdns import powerdns_server
 
 PRIMARY, SECONDARY = "127.0.0.31", "127.0.0.32"
 ZONE = "bench.test."

@@ -42,7 +42,7 @@ from failover_sync.model import (
     RRset,
     Zone,
 )
-from failover_sync.planner import desired_values, plan
+from failover_sync.plan.planner import desired_values, plan
 
 SEED = 2
 UNHEALTHY_SHARE = 0.10

@@ -1,7 +1,8 @@
 """Probe scale: N HTTP endpoints on a fixed-rate schedule, against a loopback server process.
 
-The controller side is the product: :class:`failover_sync.probes.Prober` and the fixed-rate
-loops of :class:`failover_sync.reconciler.Controller` (``start_probe_loops``), with health
+The controller side is the product: :class:`failover_sync.health.probes.Prober` and the
+fixed-rate loops of :class:`failover_sync.controller.controller.Controller`
+(``start_probe_loops``), with health
 presumed from an in-memory provider that publishes every endpoint. The HTTP server runs in a
 separate process (so it uses the other core): a minimal asyncio protocol that answers every
 request with a fixed ``200`` and ``Connection: close``, bound only to 127.0.0.0/8 addresses
@@ -37,6 +38,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import cast
 
+from failover_sync.controller.controller import Controller
+from failover_sync.health.probes import Prober
 from failover_sync.model import (
     DesiredRecord,
     Endpoint,
@@ -47,8 +50,6 @@ from failover_sync.model import (
     RRset,
     Zone,
 )
-from failover_sync.probes import Prober
-from failover_sync.reconciler import Controller
 from failover_sync.testing import InMemoryProvider
 
 FIRST_ADDRESS = ipaddress.IPv4Address("127.0.1.1")
@@ -79,7 +80,7 @@ def addresses(count: int) -> list[str]:
 
 
 def run_loop(main: Callable[[], Awaitable[None]]) -> str:
-    """Run ``main`` under uvloop when it is installed, as ``failover_sync.cli`` does."""
+    """Run ``main`` under uvloop when it is installed, as ``failover_sync.cli.main`` does."""
 
     async def wrapper() -> None:
         await main()

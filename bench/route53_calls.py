@@ -1,6 +1,6 @@
 """Route 53 API calls per reconcile, counted by a proxy in front of moto's Route 53 server.
 
-The product code runs as in production: :class:`failover_sync.reconciler.Controller` with
+The product code runs as in production: :class:`failover_sync.controller.controller.Controller` with
 :class:`failover_sync_route53.Route53Provider`, whose boto3 client talks to a counting
 :class:`failover_sync_route53.testing.FaultProxy` on loopback, which forwards to moto's
 server. Health is set directly on the controller's health states (no probing), so every figure
@@ -36,11 +36,11 @@ from failover_sync_route53 import Route53Options, Route53Provider
 from failover_sync_route53.testing import FaultProxy
 from moto.server import ThreadedMotoServer
 
-from failover_sync.demo import free_port
-from failover_sync.health import HealthState
+from failover_sync.cli.demo import free_port
+from failover_sync.controller.controller import Controller
+from failover_sync.health.probes import Prober
+from failover_sync.health.state import HealthState
 from failover_sync.model import DesiredRecord, Endpoint, HealthCheck, Policy, ProbeTarget, Zone
-from failover_sync.probes import Prober
-from failover_sync.reconciler import Controller
 
 AWS_LIMIT = 5.0
 """Route 53 API requests per second per account (AWS quota)."""

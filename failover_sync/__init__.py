@@ -5,17 +5,6 @@ thresholds, and publish only the healthy set through a provider adapter.
 """
 
 from failover_sync.__about__ import __version__
-from failover_sync.kit import (
-    MAX_ANSWER_BYTES,
-    MalformedAnswer,
-    SecretUnavailable,
-    StaleRRsetError,
-    TokenBucket,
-    parse_retry_after,
-    read_bounded,
-    read_secret,
-    retry_after_from,
-)
 from failover_sync.model import (
     Action,
     AllUnhealthy,
@@ -34,13 +23,23 @@ from failover_sync.model import (
     Zone,
     ZonePlan,
 )
-from failover_sync.provider import (
+from failover_sync.provider.base import (
     Capabilities,
     Provider,
     ProviderError,
     ProviderOptions,
     RetryPolicy,
     TransientProviderError,
+)
+from failover_sync.provider.kit import (
+    MalformedAnswer,
+    SecretUnavailable,
+    StaleRRsetError,
+    TokenBucket,
+    parse_retry_after,
+    read_bounded,
+    read_secret,
+    retry_after_from,
 )
 
 __all__ = [
@@ -53,7 +52,6 @@ __all__ = [
     "EndpointHealth",
     "Failback",
     "HealthCheck",
-    "MAX_ANSWER_BYTES",
     "MalformedAnswer",
     "Plan",
     "Policy",

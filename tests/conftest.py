@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from failover_sync.demo import free_port
-from tests.harness.backends import HttpBackend
+from failover_sync.cli.demo import free_port
+from failover_sync.testing.backends import HttpBackend
 
 # Hypothesis profiles (HYPOTHESIS_PROFILE): ``default`` keeps `make test` fast (the state
 # machine runs about 2,700 steps); ``nightly`` runs more than 10,000. No example database:

@@ -3,75 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import dns.zone
 import pytest
 
-from tests.harness.backends import HttpBackend
-
-EXE = [sys.executable, "-m", "failover_sync.cli"]
-NAME = "app.example.test."
-INTERVAL, FAILURES, TIMEOUT = 0.2, 2, 0.1
-DETECTOR_BOUND = FAILURES * INTERVAL + TIMEOUT
-
-
-def write_config(tmp_path: Path, port: int, policy: str = "failover", extra: str = "") -> Path:
-    path = tmp_path / "failover-sync.yaml"
-    path.write_text(f"""\
-providers:
-  local: {{type: zonefile, directory: zones}}
-zones:
-  - {{name: example.test, provider: local}}
-defaults:
-  ttl: 30
-  health_check: {{port: {port}, path: /healthz, interval_seconds: {INTERVAL},
-                 failure_threshold: {FAILURES}, success_threshold: 2,
-                 request_timeout_seconds: {TIMEOUT}}}
-records:
-  {NAME}:
-    type: A
-    policy: {policy}
-    records:
-      - value: 127.0.0.2
-      - value: 127.0.0.3
-{extra}""")
-    return path
-
-
-def cli(*args: str, cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*EXE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "FAILOVER_SYNC_CONFIG": ""},
-    )
-
-
-def published(tmp_path: Path) -> tuple[str, ...]:
-    path = tmp_path / "zones" / "example.test.zone"
-    if not path.exists():
-        return ()
-    rdataset = dns.zone.from_file(str(path), origin="example.test.").get_rdataset(NAME, "A")
-    return tuple(sorted(rd.to_text() for rd in rdataset)) if rdataset else ()
-
-
-def wait_for(check: Callable[[], bool], timeout: float) -> float:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.01)
-    return time.monotonic() - started
+from failover_sync.testing.backends import HttpBackend
+from tests.helpers.cli import (
+    DETECTOR_BOUND,
+    EXE,
+    NAME,
+    cli,
+    published,
+    wait_for,
+    write_config,
+)
 
 
 def test_validate(tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBackend]) -> None:

@@ -13,10 +13,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.e2e.test_cli_e2e import DETECTOR_BOUND, EXE, NAME, cli, published, wait_for, write_config
-from tests.harness.backends import BlackHole, HttpBackend
-from tests.harness.process import free_port
-from tests.harness.webhooks import WebhookReceiver
+from failover_sync.testing.backends import BlackHole, HttpBackend
+from failover_sync.testing.process import free_port
+from failover_sync.testing.webhooks import WebhookReceiver
+from tests.helpers.cli import DETECTOR_BOUND, EXE, NAME, cli, published, wait_for, write_config
 
 SECRET_PATH = "/hooks/T000/B000/s3cr3t-token"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dns.zone
 
-from tests.e2e.test_cli_e2e import FAILURES, INTERVAL, TIMEOUT, cli
-from tests.harness.backends import HttpBackend
+from failover_sync.testing.backends import HttpBackend
+from tests.helpers.cli import FAILURES, INTERVAL, TIMEOUT, cli
 
 NAMES = [f"r{i}.example.test." for i in range(1, 5)]
 

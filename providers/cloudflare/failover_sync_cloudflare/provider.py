@@ -37,7 +37,7 @@ from typing import ClassVar
 import cloudflare
 
 from failover_sync.model import Change, RecordKey, RRset, Zone
-from failover_sync.provider import (
+from failover_sync.provider.base import (
     Capabilities,
     Provider,
     ProviderError,

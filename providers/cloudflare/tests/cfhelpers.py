@@ -11,11 +11,11 @@ from pathlib import Path
 
 from failover_sync_cloudflare import CloudflareProvider
 
-from failover_sync.config import Config, load_config_text
+from failover_sync.config.loader import Config, load_config_text
+from failover_sync.controller.controller import Controller
+from failover_sync.health.probes import Prober
 from failover_sync.model import Zone
-from failover_sync.probes import Prober
-from failover_sync.provider import RetryPolicy
-from failover_sync.reconciler import Controller
+from failover_sync.provider.base import RetryPolicy
 from providers.cloudflare.tests.cffake import CloudflareFake
 
 ProviderFactory = Callable[..., CloudflareProvider]

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from failover_sync.demo import Backend, free_port
+from failover_sync.cli.demo import Backend, free_port
+from failover_sync.testing.process import ManagedProcess, wait_until
 from providers.cloudflare.tests import cfhelpers
 from providers.cloudflare.tests.cffake import CloudflareFake, Fault
-from tests.harness.process import ManagedProcess, wait_until
 
 APP = "app.example.test."
 BATCH = "dns-records-for-a-zone-batch-dns-records"

@@ -11,11 +11,11 @@ import pytest
 from failover_sync_cloudflare.errors import api_errors, retry_after
 
 from failover_sync.model import RRset, Zone
-from failover_sync.provider import ProviderError, TransientProviderError
+from failover_sync.provider.base import ProviderError, TransientProviderError
 from failover_sync.testing import upsert
+from failover_sync.testing.process import free_port
 from providers.cloudflare.tests.cffake import CloudflareFake, Fault
 from providers.cloudflare.tests.cfhelpers import ProviderFactory
-from tests.harness.process import free_port
 
 APP = "app.example.test."
 LIST = "dns-records-for-a-zone-list-dns-records"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from failover_sync.provider import ProviderError, ProviderOptions
+from failover_sync.provider.base import ProviderError, ProviderOptions
 
 
 class PowerDNSOptions(ProviderOptions):

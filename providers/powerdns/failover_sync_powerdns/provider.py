@@ -26,7 +26,7 @@ from urllib.parse import quote
 import httpx
 
 from failover_sync.model import Change, RecordKey, RRset, Zone, absolute_name
-from failover_sync.provider import Capabilities, Provider, ProviderError, ProviderOptions
+from failover_sync.provider.base import Capabilities, Provider, ProviderError, ProviderOptions
 from failover_sync_powerdns.errors import classify
 from failover_sync_powerdns.options import PowerDNSOptions, load_api_key
 from failover_sync_powerdns.wire import MalformedAnswer, parse_rrsets, patch_body, zone_id

@@ -18,8 +18,8 @@ import pytest
 from failover_sync_powerdns import PowerDNSOptions, PowerDNSProvider
 
 from failover_sync.model import Zone
-from tests.harness.powerdns import PowerDNS, powerdns, powerdns_factory
-from tests.harness.unbound import unbound
+from failover_sync.testing.powerdns import PowerDNS, powerdns, powerdns_factory
+from failover_sync.testing.unbound import unbound
 
 __all__ = [
     "ControllerProcess",
@@ -73,7 +73,7 @@ class ControllerProcess:
     def __init__(self, config: Path, env: dict[str, str], *args: str) -> None:
         self.config = config
         self.log = config.with_suffix(f".{len(list(config.parent.glob('*.log')))}.log")
-        argv = [sys.executable, "-m", "failover_sync.cli", *args, "-c", str(config)]
+        argv = [sys.executable, "-m", "failover_sync.cli.main", *args, "-c", str(config)]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [*argv, "--log-format", "json"],

@@ -27,9 +27,9 @@ from failover_sync_powerdns.wire import MalformedAnswer
 from pydantic import ValidationError
 
 from failover_sync.model import Action, Change, RRset, Zone
-from failover_sync.provider import ProviderError, TransientProviderError
+from failover_sync.provider.base import ProviderError, TransientProviderError
 from failover_sync.testing import upsert
-from tests.harness.powerdns import PowerDNS
+from failover_sync.testing.powerdns import PowerDNS
 
 REQUEST = httpx.Request("GET", "http://127.0.0.1:1/api/v1/servers/localhost/zones/x.test.")
 

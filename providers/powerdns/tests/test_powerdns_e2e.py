@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from failover_sync.demo import Backend, free_port
+from failover_sync.cli.demo import Backend, free_port
 from failover_sync.model import Zone
-from tests.harness.powerdns import PowerDNS
-from tests.harness.process import wait_until
-from tests.harness.unbound import Unbound
+from failover_sync.testing.powerdns import PowerDNS
+from failover_sync.testing.process import wait_until
+from failover_sync.testing.unbound import Unbound
 
 W1, W2, W3 = "127.0.0.21", "127.0.0.22", "127.0.0.23"
 DEADLINE = 10.0

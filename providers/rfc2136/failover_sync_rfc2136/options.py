@@ -31,7 +31,7 @@ import dns.tsig
 import dns.tsigkeyring
 from pydantic import Field, field_validator, model_validator
 
-from failover_sync.provider import ProviderOptions
+from failover_sync.provider.base import ProviderOptions
 
 Algorithm = Literal["hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"]
 """TSIG algorithms (RFC 8945 section 6; HMAC-MD5 is deprecated there and not offered here)."""

@@ -10,8 +10,8 @@ import pytest
 from failover_sync_rfc2136 import RFC2136Options, RFC2136Provider
 
 from failover_sync.model import Zone
-from failover_sync.provider import Provider
-from tests.harness.bind import BindServer, bind_server
+from failover_sync.provider.base import Provider
+from failover_sync.testing.bind import BindServer, bind_server
 
 MakeRFC2136 = Callable[..., RFC2136Provider]
 

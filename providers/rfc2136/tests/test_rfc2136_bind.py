@@ -15,9 +15,9 @@ from failover_sync_rfc2136 import RFC2136Options, RFC2136Provider
 from failover_sync_rfc2136.errors import Context, from_rcode
 
 from failover_sync.model import RRset, Zone
-from failover_sync.provider import ProviderError, RetryPolicy, TransientProviderError
+from failover_sync.provider.base import ProviderError, RetryPolicy, TransientProviderError
 from failover_sync.testing import upsert
-from tests.harness.bind import BindServer
+from failover_sync.testing.bind import BindServer
 
 ZONE = Zone("example.test.", "bind")
 APP = "app.example.test."

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from failover_sync.demo import Backend, free_port
-from tests.harness.bind import BindServer, BindZone, bind_server
-from tests.harness.unbound import unbound_server
+from failover_sync.cli.demo import Backend, free_port
+from failover_sync.testing.bind import BindServer, BindZone, bind_server
+from failover_sync.testing.unbound import unbound_server
 
 WEB1, WEB2 = "127.0.0.2", "127.0.0.3"
 APP = "app.example.test."

@@ -8,9 +8,9 @@ import pytest
 from failover_sync_rfc2136 import RFC2136Options, RFC2136Provider
 from failover_sync_rfc2136.options import TsigKeyError, load_tsig
 
-from failover_sync.config import ConfigError, load_config_text
+from failover_sync.config.loader import ConfigError, load_config_text
 from failover_sync.model import Zone
-from failover_sync.provider import ProviderError
+from failover_sync.provider.base import ProviderError
 
 SECRET = "d4I5AbH7uyUS5SXStX29url/dhfNPUSHCNBwY2Zi/Jc="
 KEY_FILE = f'key "failover-sync" {{\n\talgorithm hmac-sha256;\n\tsecret "{SECRET}";\n}};\n'
@@ -40,7 +40,7 @@ def test_the_design_example_validates(tmp_path: Path) -> None:
     path.write_text(
         config("{type: rfc2136, server: 127.0.0.1, port: 5353, tsig_key_file: ./tsig.key}")
     )
-    from failover_sync.config import load_config
+    from failover_sync.config.loader import load_config
 
     loaded = load_config(path)
     options = loaded.providers["bind"].options

@@ -16,7 +16,7 @@ from failover_sync_route53.testing import FaultProxy
 from moto.server import ThreadedMotoServer
 
 from failover_sync import Zone
-from tests.harness.process import free_port, wait_until
+from failover_sync.testing.process import free_port, wait_until
 
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIAFAILOVERSYNCTEST",

@@ -20,8 +20,8 @@ import pytest
 from failover_sync_route53.testing import ACCESS_DENIED, FaultProxy
 
 from failover_sync import Zone
-from failover_sync.demo import Backend, free_port
-from tests.harness.process import wait_until
+from failover_sync.cli.demo import Backend, free_port
+from failover_sync.testing.process import wait_until
 
 CLI = str(Path(sys.executable).with_name("failover-sync"))
 WEB = ("127.0.0.2", "127.0.0.3", "127.0.0.4")

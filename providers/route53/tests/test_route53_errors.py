@@ -152,7 +152,7 @@ def test_no_such_zone_is_permanent_for_writes_too(broken_zone: Zone, moto_url: s
 
 
 def test_connection_refused_is_transient(zone: Zone) -> None:
-    from tests.harness.process import free_port
+    from failover_sync.testing.process import free_port
 
     async def case() -> None:
         provider = provider_for(f"http://127.0.0.1:{free_port()}", botocore_max_attempts=1)

@@ -1,0 +1,322 @@
+"""Loading, validating and resolving the config file; environment settings.
+
+:func:`load_config` reads YAML (JSON is YAML), validates every part separately so that all
+problems are reported at once, each with its key path and line, merges ``defaults`` under
+records and endpoints, and returns a frozen :class:`Config` whose records are the planner's
+:class:`~failover_sync.model.DesiredRecord` values. Nothing is written while loading.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from failover_sync.config import records as resolve
+from failover_sync.config import spec as schema
+from failover_sync.config.source import KeyPath, Source, YamlSyntaxError, format_path, parse
+from failover_sync.model import (
+    AllUnhealthy,
+    DesiredRecord,
+    Endpoint,
+    Failback,
+    Policy,
+    ProbeTarget,
+    Zone,
+    absolute_name,
+)
+from failover_sync.plan.safety import resolve_canaries
+from failover_sync.provider.base import (
+    Provider,
+    ProviderNotInstalled,
+    ProviderOptions,
+    load_provider_class,
+)
+
+DEFAULT_CONFIG_FILE = "failover-sync.yaml"
+
+
+class Settings(BaseSettings):
+    """Process settings from ``FAILOVER_SYNC_*`` environment variables (CLI flags win)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FAILOVER_SYNC_", extra="ignore", env_ignore_empty=True
+    )
+
+    config: Path | None = None
+    """Config file path (``FAILOVER_SYNC_CONFIG``); else ``./failover-sync.yaml``."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Log level (``FAILOVER_SYNC_LOG_LEVEL``)."""
+    log_format: Literal["text", "json"] = "text"
+    """Log format on stderr (``FAILOVER_SYNC_LOG_FORMAT``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One config problem: key path, message and 1-based line when known."""
+
+    path: KeyPath
+    message: str
+    line: int | None = None
+
+    def render(self, file: str) -> str:
+        where = f"{file}:{self.line}" if self.line else file
+        dotted = format_path(self.path)
+        return f"{where}: {dotted}: {self.message}" if dotted else f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config is invalid; ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        # One defaults block shared by several endpoints can fail the same check for each.
+        unique = list(dict.fromkeys(problems))
+        self.problems = sorted(unique, key=lambda p: (p.line or 0, format_path(p.path)))
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        count = len(self.problems)
+        head = f"{self.file}: invalid config ({count} problem{'s' if count != 1 else ''})"
+        return "\n".join([head, *("  " + p.render(self.file) for p in self.problems)])
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    """A provider instance: its name, type, adapter class and validated options."""
+
+    name: str
+    kind: str
+    cls: type[Provider]
+    options: ProviderOptions
+
+
+@dataclass(frozen=True)
+class Config:
+    """A valid, resolved config."""
+
+    path: Path | None
+    providers: Mapping[str, ProviderConfig]
+    zones: tuple[Zone, ...]
+    records: tuple[DesiredRecord, ...]
+    resync_seconds: float = 60.0
+    warnings: tuple[str, ...] = ()
+    notify: tuple[schema.WebhookSpec, ...] = ()
+    owner_id: str = "default"
+    max_change_fraction: float = 0.5
+    max_unhealthy_fraction: float = 0.5
+    canaries: tuple[ProbeTarget, ...] = ()
+    config_dir: Path = field(default_factory=Path.cwd)
+
+    def records_of(self, zone: Zone) -> tuple[DesiredRecord, ...]:
+        """The managed records of ``zone``, in config order."""
+        return tuple(r for r in self.records if r.zone == zone.name)
+
+    def targets(self) -> set[ProbeTarget]:
+        """Every distinct probe target (shared targets once)."""
+        return {e.target for r in self.records for e in r.endpoints}
+
+    def build_providers(self) -> dict[str, Provider]:
+        """Instantiate every provider that a zone uses."""
+        used = {z.provider for z in self.zones}
+        return {
+            name: pc.cls(name, pc.options, config_dir=self.config_dir)
+            for name, pc in self.providers.items()
+            if name in used
+        }
+
+
+def resolve_config_path(flag: str | None, settings: Settings | None = None) -> Path:
+    """``-c`` flag, else ``$FAILOVER_SYNC_CONFIG``, else ``./failover-sync.yaml``."""
+    if flag:
+        return Path(flag)
+    settings = settings or Settings()
+    return settings.config or Path(DEFAULT_CONFIG_FILE)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config file at ``path``.
+
+    Raises ConfigError listing every problem (a missing or unreadable file is one problem).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [Problem((), f"cannot read config: {exc.strerror}")]) from None
+    return load_config_text(text, path)
+
+
+def load_config_text(text: str, path: Path | None = None) -> Config:
+    """Validate config ``text``; ``path`` names it in errors and anchors relative paths."""
+    file = str(path) if path else "<config>"
+    try:
+        source = parse(text, path)
+    except YamlSyntaxError as exc:
+        raise ConfigError(file, [Problem((), str(exc), exc.line)]) from None
+    builder = _Builder(source, path.parent.resolve() if path else Path.cwd())
+    config = builder.build()
+    if builder.problems:
+        raise ConfigError(file, builder.problems)
+    assert config is not None
+    return config
+
+
+class _Builder:
+    """Collects problems while turning a parsed Source into a Config."""
+
+    def __init__(self, source: Source, config_dir: Path) -> None:
+        self.source = source
+        self.config_dir = config_dir
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        for dup_path, line in source.duplicates:
+            self.problems.append(Problem(dup_path, "duplicate key", line))
+
+    def problem(self, path: KeyPath, message: str) -> None:
+        self.problems.append(Problem(path, message, self.source.line_of(path)))
+
+    def validate(self, model: type[BaseModel], data: Any, path: KeyPath) -> Any:
+        """Validate ``data`` at ``path``; record problems and return None on failure."""
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                loc = (*path, *err["loc"])
+                msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+                self.problem(loc, msg)
+            return None
+
+    def build(self) -> Config | None:
+        if not isinstance(self.source.data, dict):
+            self.problem((), "the config must be a mapping with providers, zones and records")
+            return None
+        root = self.validate(schema.RootSpec, self.source.data, ())
+        if root is None:
+            return None
+        providers = dict(self._providers(root.providers))
+        zones = list(self._zones(root.zones, providers))
+        defaults = self.validate(schema.DefaultsSpec, root.defaults, ("defaults",))
+        defaults = defaults or schema.DefaultsSpec()
+        records: list[DesiredRecord] = []
+        for name, raw in root.records.items():
+            rec = self._record(name, raw, defaults, zones)
+            if rec is not None:
+                records.append(rec)
+        return Config(
+            path=self.source.path,
+            providers=providers,
+            zones=tuple(zones),
+            records=tuple(records),
+            resync_seconds=root.resync_seconds,
+            warnings=tuple(self.warnings),
+            notify=tuple(root.notify),
+            owner_id=root.owner_id,
+            max_change_fraction=root.max_change_fraction,
+            max_unhealthy_fraction=root.max_unhealthy_fraction,
+            canaries=resolve_canaries(self, root.canaries, defaults),
+            config_dir=self.config_dir,
+        )
+
+    def _providers(self, raw: dict[str, Any]) -> Iterator[tuple[str, ProviderConfig]]:
+        for name, spec_raw in raw.items():
+            path: KeyPath = ("providers", name)
+            spec = self.validate(schema.ProviderSpec, spec_raw, path)
+            if spec is None:
+                continue
+            try:
+                cls = load_provider_class(spec.type)
+            except ProviderNotInstalled as exc:
+                self.problem((*path, "type"), str(exc))
+                continue
+            options = self.validate(cls.Options, spec.model_extra or {}, path)
+            if options is not None:
+                yield name, ProviderConfig(name, spec.type, cls, options)
+
+    def _zones(self, raw: list[Any], providers: dict[str, ProviderConfig]) -> Iterator[Zone]:
+        seen: set[str] = set()
+        for index, zone_raw in enumerate(raw):
+            path: KeyPath = ("zones", index)
+            spec = self.validate(schema.ZoneSpec, zone_raw, path)
+            if spec is None:
+                continue
+            name = absolute_name(spec.name)
+            if not resolve.is_hostname(name):
+                self.problem((*path, "name"), f"{spec.name!r} is not a valid zone name")
+                continue
+            if name in seen:
+                self.problem((*path, "name"), f"zone {name} is listed twice")
+            seen.add(name)
+            if spec.provider not in providers:
+                if spec.provider not in self.source.data.get("providers", {}):
+                    known = ", ".join(sorted(self.source.data.get("providers", {}))) or "none"
+                    msg = f"provider {spec.provider!r} is not defined under providers ({known})"
+                    self.problem((*path, "provider"), msg)
+                continue
+            zone_opts = self.validate(
+                providers[spec.provider].cls.ZoneOptions, spec.model_extra or {}, path
+            )
+            if zone_opts is not None:
+                yield Zone(name, spec.provider, zone_opts.model_dump())
+
+    def _record(
+        self, name: str, raw: Any, defaults: schema.DefaultsSpec, zones: list[Zone]
+    ) -> DesiredRecord | None:
+        path: KeyPath = ("records", name)
+        spec = self.validate(schema.RecordSpec, raw, path)
+        if spec is None:
+            # Report the cross-field problems too: validate again without the keys that
+            # already failed, keeping only new problems from the semantic checks.
+            spec = _without_bad_keys(schema.RecordSpec, raw)
+            if spec is None:
+                return None
+            resolve.record(self, path, absolute_name(name), spec, defaults, zones)
+            return None
+        return resolve.record(self, path, absolute_name(name), spec, defaults, zones)
+
+
+def _without_bad_keys(model: type[BaseModel], raw: Any) -> Any:
+    """``raw`` validated after removing every key that failed, or None if that fails too."""
+    data = copy.deepcopy(raw)
+    for _ in range(3):
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                if err["type"] == "missing" or not _drop(data, err["loc"]):
+                    return None
+    return None
+
+
+def _drop(data: Any, loc: tuple[str | int, ...]) -> bool:
+    """Remove the key or item at ``loc`` from nested dicts and lists; False if not found."""
+    for part in loc[:-1]:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(data, dict) and loc and loc[-1] in data:
+        del data[loc[-1]]
+        return True
+    return False
+
+
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "AllUnhealthy",
+    "Config",
+    "ConfigError",
+    "Endpoint",
+    "Failback",
+    "Policy",
+    "Problem",
+    "ProviderConfig",
+    "Settings",
+    "load_config",
+    "load_config_text",
+    "resolve_config_path",
+]

@@ -1,0 +1,205 @@
+"""Every Prometheus metric of failover-sync, declared in this one module.
+
+Names are prefixed ``failover_sync_``; durations are seconds, timestamps Unix seconds.
+Labels stay bounded: per-endpoint series exist only where an operator needs them per
+endpoint (health, transitions); probe latency and outcomes are labelled by protocol only, so
+that 10,000 targets do not make 10,000 histograms.
+
+======================================================  =========  ===========================
+metric                                                  type       labels
+======================================================  =========  ===========================
+failover_sync_endpoint_healthy                          gauge      record, endpoint
+failover_sync_probe_duration_seconds                    histogram  protocol
+failover_sync_probe_results_total                       counter    protocol, outcome
+failover_sync_health_transitions_total                  counter    endpoint, to
+failover_sync_plan_changes_total                        counter    zone, mode
+failover_sync_apply_duration_seconds                    histogram  provider
+failover_sync_apply_errors_total                        counter    provider, kind
+failover_sync_reconcile_errors_total                    counter    zone, kind
+failover_sync_last_successful_reconcile_timestamp_seconds gauge    zone
+failover_sync_consecutive_errors                        gauge      zone
+failover_sync_frozen                                    gauge      zone
+failover_sync_provider_api_calls_total                  counter    provider, operation
+failover_sync_ready                                     gauge      -
+failover_sync_build_info                                gauge      version
+======================================================  =========  ===========================
+
+:class:`Metrics` holds the metrics of one registry (a fresh registry per unit test);
+:data:`METRICS` is the process-wide instance on prometheus_client's default registry.
+:class:`MetricsListener` subscribes them to a controller's events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+from failover_sync.__about__ import __version__
+from failover_sync.controller.events import ControllerListener
+from failover_sync.model import EndpointHealth, ProbeResult, ProbeTarget, Zone, ZonePlan
+from failover_sync.provider.base import ProviderError, TransientProviderError
+
+# Probe latencies run from a millisecond on loopback to the request timeout (default 5 s).
+PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Applies include provider-side waits (Route 53 batches, RFC 2136 round trips, retries).
+APPLY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class Metrics:
+    """The metrics of failover-sync, registered in ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.registry = registry
+        p = "failover_sync_"
+        self.endpoint_healthy = Gauge(
+            p + "endpoint_healthy",
+            "1 when the endpoint is healthy, 0 when unhealthy.",
+            ["record", "endpoint"],
+            registry=registry,
+        )
+        self.probe_duration = Histogram(
+            p + "probe_duration_seconds",
+            "Latency of one health-check probe, seconds.",
+            ["protocol"],
+            buckets=PROBE_BUCKETS,
+            registry=registry,
+        )
+        self.probe_results = Counter(
+            p + "probe_results",
+            "Health-check probes by outcome (success or failure).",
+            ["protocol", "outcome"],
+            registry=registry,
+        )
+        self.health_transitions = Counter(
+            p + "health_transitions",
+            "Health verdict changes by endpoint and new state (healthy or unhealthy).",
+            ["endpoint", "to"],
+            registry=registry,
+        )
+        self.plan_changes = Counter(
+            p + "plan_changes",
+            "RRset changes planned by a reconcile; mode is applied or dry_run.",
+            ["zone", "mode"],
+            registry=registry,
+        )
+        self.apply_duration = Histogram(
+            p + "apply_duration_seconds",
+            "Duration of one provider apply call, seconds.",
+            ["provider"],
+            buckets=APPLY_BUCKETS,
+            registry=registry,
+        )
+        self.apply_errors = Counter(
+            p + "apply_errors",
+            "Failed provider apply calls by provider and kind (transient or permanent).",
+            ["provider", "kind"],
+            registry=registry,
+        )
+        self.reconcile_errors = Counter(
+            p + "reconcile_errors",
+            "Reconciles that failed after retries, by zone and kind.",
+            ["zone", "kind"],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            p + "last_successful_reconcile_timestamp_seconds",
+            "Unix time of the last reconcile of the zone that ended without error.",
+            ["zone"],
+            registry=registry,
+        )
+        self.consecutive_errors = Gauge(
+            p + "consecutive_errors",
+            "Reconciles of the zone that failed in a row (0 after a success).",
+            ["zone"],
+            registry=registry,
+        )
+        self.frozen = Gauge(
+            p + "frozen",
+            "1 while the safety brakes hold the zone's writes, else 0.",
+            ["zone"],
+            registry=registry,
+        )
+        self.provider_calls = Counter(
+            p + "provider_api_calls",
+            "Provider adapter calls by provider and operation (list_rrsets, apply).",
+            ["provider", "operation"],
+            registry=registry,
+        )
+        self.ready = Gauge(p + "ready", "1 once the first reconcile is done.", registry=registry)
+        self.build_info = Gauge(
+            p + "build_info", "Always 1; the version as a label.", ["version"], registry=registry
+        )
+        self.build_info.labels(__version__).set(1)
+
+
+METRICS = Metrics()
+"""The process-wide metrics, served by ``run --metrics-addr``."""
+
+
+def _kind(exc: ProviderError) -> str:
+    return "transient" if isinstance(exc, TransientProviderError) else "permanent"
+
+
+class MetricsListener(ControllerListener):
+    """Moves :class:`Metrics` on controller events. ``dry_run`` labels planned changes."""
+
+    def __init__(self, metrics: Metrics = METRICS, *, dry_run: bool = False) -> None:
+        self.metrics = metrics
+        self.dry_run = dry_run
+        self._errors: dict[str, int] = {}
+
+    def on_probe(self, target: ProbeTarget, result: ProbeResult) -> None:
+        protocol = target.check.protocol
+        self.metrics.probe_duration.labels(protocol).observe(result.latency_seconds)
+        outcome = "success" if result.ok else "failure"
+        self.metrics.probe_results.labels(protocol, outcome).inc()
+
+    def on_transition(
+        self, target: ProbeTarget, health: EndpointHealth, records: Sequence[str]
+    ) -> None:
+        to = "healthy" if health.healthy else "unhealthy"
+        self.metrics.health_transitions.labels(target.value, to).inc()
+        for record in records:
+            self.metrics.endpoint_healthy.labels(record, target.value).set(health.healthy)
+
+    def on_ready(
+        self,
+        health: Mapping[ProbeTarget, EndpointHealth],
+        records: Mapping[ProbeTarget, Sequence[str]],
+    ) -> None:
+        for target, verdict in health.items():
+            for record in records.get(target, ()):
+                self.metrics.endpoint_healthy.labels(record, target.value).set(verdict.healthy)
+        self.metrics.ready.set(1)
+
+    def on_stopped(self) -> None:
+        self.metrics.ready.set(0)
+
+    def on_provider_call(self, zone: Zone, operation: str) -> None:
+        self.metrics.provider_calls.labels(zone.provider, operation).inc()
+
+    def on_apply(self, zone: Zone, seconds: float, error: ProviderError | None) -> None:
+        self.metrics.apply_duration.labels(zone.provider).observe(seconds)
+        if error is not None:
+            self.metrics.apply_errors.labels(zone.provider, _kind(error)).inc()
+
+    def on_reconciled(self, zone: Zone, plan: ZonePlan, applied: bool) -> None:
+        if plan.changes:
+            mode = "dry_run" if self.dry_run else "applied"
+            self.metrics.plan_changes.labels(zone.name, mode).inc(len(plan.changes))
+        self._errors[zone.name] = 0
+        self.metrics.consecutive_errors.labels(zone.name).set(0)
+        self.metrics.last_success.labels(zone.name).set(time.time())
+
+    def on_reconcile_failed(self, zone: Zone, error: ProviderError) -> None:
+        self.metrics.reconcile_errors.labels(zone.name, _kind(error)).inc()
+        self._errors[zone.name] = self._errors.get(zone.name, 0) + 1
+        self.metrics.consecutive_errors.labels(zone.name).set(self._errors[zone.name])
+
+    def on_freeze(self, zone: Zone, frozen: bool, reason: str) -> None:
+        self.metrics.frozen.labels(zone.name).set(frozen)
+
+
+__all__ = ["METRICS", "Metrics", "MetricsListener"]

@@ -1,0 +1,71 @@
+"""Wiring of ``run``'s operational side: metrics, the ``/metrics`` server, notifications.
+
+:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsListener` and, when
+``notify:`` is configured, a :class:`~failover_sync.ops.notify.Notifier` to the controller's
+listeners; with ``--metrics-addr`` it serves ``/metrics``, ``/healthz`` and ``/readyz`` and
+runs the heartbeat task that ``/healthz`` checks. Everything is undone on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from failover_sync.config.loader import Config
+from failover_sync.controller.controller import Controller
+from failover_sync.logs import event
+from failover_sync.ops.httpserver import Liveness, OpsServer, heartbeat, parse_addr
+from failover_sync.ops.metrics import MetricsListener
+from failover_sync.ops.notify import Notifier, NotifyConfigError, build_webhooks
+
+
+class OperationsError(Exception):
+    """``--metrics-addr`` is invalid or cannot be bound, or a webhook URL is missing."""
+
+
+@contextlib.asynccontextmanager
+async def operations(
+    args: argparse.Namespace, config: Config, controller: Controller
+) -> AsyncIterator[None]:
+    """Attach metrics and notifications to ``controller`` for the duration of the block.
+
+    Raises OperationsError before the block runs when the setup is impossible.
+    """
+    controller.listeners.append(MetricsListener(dry_run=controller.dry_run))
+    notifier: Notifier | None = None
+    if config.notify:
+        try:
+            hooks = build_webhooks(config.notify)
+        except NotifyConfigError as exc:
+            raise OperationsError(str(exc)) from None
+        records = [r for rs in controller.desired.values() for r in rs]
+        notifier = Notifier(hooks, records, controller.states)
+        controller.listeners.append(notifier)
+        notifier.start()
+    server: OpsServer | None = None
+    beat: asyncio.Task[None] | None = None
+    try:
+        if getattr(args, "metrics_addr", None):
+            try:
+                host, port = parse_addr(args.metrics_addr)
+                liveness = Liveness(ready=lambda: controller.ready)
+                server = OpsServer(host, port, liveness).start()
+            except (ValueError, OSError) as exc:
+                raise OperationsError(f"--metrics-addr: {exc}") from None
+            beat = asyncio.create_task(heartbeat(liveness))
+            event(logging.INFO, "metrics_listening", address=f"{host}:{server.port}")
+        yield
+    finally:
+        if beat is not None:
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+        if server is not None:
+            server.stop()
+        if notifier is not None:
+            await notifier.aclose()
+
+
+__all__ = ["OperationsError", "operations"]

@@ -1,0 +1,244 @@
+"""The embedded default provider: one RFC 1035 master file per zone.
+
+Files are ``<directory>/<zone>.zone`` (``example.com.zone``), read and written with
+dnspython's zone support, so that CoreDNS's ``file`` plugin, NSD, Knot or BIND can serve them.
+A write is atomic (temporary file in the same folder, fsync, rename, fsync of the folder): a
+crash leaves the old file or the new one, never a torn one; the temporary file a ``kill -9``
+may leave (``.<zone>.zone.XXXXXXXX.tmp``) is removed by the next write of that zone, under the
+folder lock that every writer holds from creating its temporary file to renaming it. Each
+write bumps the SOA serial (RFC 1982 arithmetic) so secondaries notice. RRsets that were not
+asked to change keep their data; comments and layout are rewritten in dnspython's canonical
+form.
+
+Writes are compare-and-swap: if an RRset no longer holds the values that were read (someone
+edited the file meanwhile), the apply raises TransientProviderError and the reconciler re-reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+
+import dns.exception
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.SOA
+import dns.zone
+from dns.rdataset import from_rdata, from_text_list
+from pydantic import Field
+
+from failover_sync.logs import event
+from failover_sync.model import Change, RecordKey, RRset, Zone
+from failover_sync.provider.base import (
+    Capabilities,
+    Provider,
+    ProviderError,
+    ProviderOptions,
+    TransientProviderError,
+)
+
+DEFAULT_ZONE_TTL = 3600
+_MKSTEMP_RANDOM = "[a-z0-9_]{8}"
+"""The random part of a name made by ``tempfile.mkstemp`` (8 of ``[a-z0-9_]``)."""
+
+
+class ZoneFileOptions(ProviderOptions):
+    """Options of ``type: zonefile``."""
+
+    directory: Path = Field(default=Path("zones"))
+    """Folder of the zone files, relative to the config file's folder."""
+
+
+class ZoneFileProvider(Provider):
+    """Reads and writes ``<directory>/<zone>.zone`` files."""
+
+    Options: ClassVar[type[ProviderOptions]] = ZoneFileOptions
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        record_types=frozenset({"A", "AAAA", "CNAME", "TXT"}), max_batch=None
+    )
+
+    @property
+    def directory(self) -> Path:
+        assert isinstance(self.options, ZoneFileOptions)
+        return self.config_dir / self.options.directory
+
+    def path_of(self, zone: Zone) -> Path:
+        """The file of ``zone``."""
+        return self.directory / f"{zone.name.rstrip('.')}.zone"
+
+    async def list_rrsets(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
+        return await asyncio.to_thread(self._list, zone, keys)
+
+    async def apply(self, zone: Zone, changes: Sequence[Change]) -> None:
+        if changes:
+            await asyncio.to_thread(self._apply, zone, changes)
+
+    def _list(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
+        path = self.path_of(zone)
+        if not path.exists():
+            return []
+        parsed = self._read(zone, path)
+        return [rr for key in keys if (rr := _get(parsed, key)) is not None]
+
+    def _read(self, zone: Zone, path: Path) -> dns.zone.Zone:
+        try:
+            return dns.zone.from_file(str(path), origin=zone.name, relativize=True)
+        except (dns.exception.DNSException, UnicodeDecodeError) as exc:
+            raise ProviderError(
+                f"cannot parse zone file {path}: {exc}", provider=self.name, zone=zone.name
+            ) from None
+        except OSError as exc:
+            raise ProviderError(
+                f"cannot read zone file {path}: {exc.strerror}", provider=self.name, zone=zone.name
+            ) from None
+
+    def _apply(self, zone: Zone, changes: Sequence[Change]) -> None:
+        path = self.path_of(zone)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProviderError(
+                f"cannot create {self.directory}: {exc.strerror}", provider=self.name
+            ) from None
+        with _locked(self.directory):
+            self._remove_stale_temporaries(path, zone)
+            parsed = self._read(zone, path) if path.exists() else new_zone(zone.name)
+            for change in changes:
+                live = _get(parsed, change.key)
+                if (live.values if live else ()) != change.before:
+                    raise TransientProviderError(
+                        f"{change.name} {change.type} changed since it was read "
+                        f"(now {list(live.values) if live else []})",
+                        provider=self.name,
+                        zone=zone.name,
+                    )
+                _check_cname_rule(parsed, change, self.name, zone.name)
+                rdataset = from_text_list(
+                    "IN", change.type, change.ttl, list(change.after), origin=parsed.origin
+                )
+                parsed.replace_rdataset(change.name, rdataset)
+            bump_serial(parsed)
+            self._write(parsed, path, zone)
+
+    def _remove_stale_temporaries(self, path: Path, zone: Zone) -> None:
+        """Delete the temporary files of ``path`` that a writer killed between ``mkstemp`` and
+        the rename left behind. Call only under :func:`_locked`: every writer holds the lock
+        from ``mkstemp`` to the rename, so no such file belongs to a write in progress. Only
+        names ``mkstemp`` makes for this zone match (not those of a zone whose name starts
+        with this one's file name); a file that cannot be removed is logged and skipped."""
+        stale = re.compile(rf"\.{re.escape(path.name)}\.{_MKSTEMP_RANDOM}\.tmp")
+        try:
+            names = [e.name for e in os.scandir(self.directory) if stale.fullmatch(e.name)]
+        except OSError:
+            return  # the read or the write that follows reports the folder's problem
+        for name in sorted(names):
+            try:
+                (self.directory / name).unlink(missing_ok=True)
+            except OSError as exc:
+                event(
+                    logging.WARNING,
+                    "zonefile_stale_temporary_kept",
+                    zone=zone.name,
+                    file=str(self.directory / name),
+                    reason=exc.strerror or str(exc),
+                )
+                continue
+            event(
+                logging.INFO,
+                "zonefile_stale_temporary_removed",
+                zone=zone.name,
+                file=str(self.directory / name),
+            )
+
+    def _write(self, parsed: dns.zone.Zone, path: Path, zone: Zone) -> None:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                parsed.to_file(handle, sorted=True, relativize=True, want_origin=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+            dir_fd = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise ProviderError(
+                f"cannot write zone file {path}: {exc.strerror}", provider=self.name, zone=zone.name
+            ) from None
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Serialise writers of one folder (advisory flock on the folder itself)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _get(parsed: dns.zone.Zone, key: RecordKey) -> RRset | None:
+    name, rtype = key
+    try:
+        rdataset = parsed.get_rdataset(name, rtype)
+    except KeyError:
+        return None
+    if rdataset is None or len(rdataset) == 0:
+        return None
+    values = [rd.to_text(origin=parsed.origin, relativize=False) for rd in rdataset]
+    return RRset.of(name, rtype, rdataset.ttl, values)
+
+
+def _check_cname_rule(parsed: dns.zone.Zone, change: Change, provider: str, zone: str) -> None:
+    """RFC 1034 section 3.6.2: a CNAME owner has no other data. dnspython would silently
+    drop the other RRsets, so refuse instead of touching a neighbour."""
+    node = parsed.get_node(change.name)
+    if node is None:
+        return
+    others = {dns.rdatatype.to_text(rds.rdtype) for rds in node.rdatasets} - {change.type}
+    others -= {"RRSIG", "NSEC", "NSEC3"}
+    if others and (change.type == "CNAME" or "CNAME" in others):
+        raise ProviderError(
+            f"{change.name} has {', '.join(sorted(others))}: a CNAME cannot share its name "
+            "with other data (RFC 1034 section 3.6.2)",
+            provider=provider,
+            zone=zone,
+        )
+
+
+def new_zone(origin: str) -> dns.zone.Zone:
+    """A new zone with an SOA and one NS, for a file that does not exist yet."""
+    return dns.zone.from_text(
+        f"@ {DEFAULT_ZONE_TTL} IN SOA ns1 hostmaster 1 3600 600 604800 60\n"
+        f"@ {DEFAULT_ZONE_TTL} IN NS ns1\n",
+        origin=origin,
+        relativize=True,
+        check_origin=True,
+    )
+
+
+def bump_serial(parsed: dns.zone.Zone) -> int:
+    """Increment the SOA serial with RFC 1982 wrap-around (never 0); return it."""
+    soa_set = parsed.get_rdataset("@", "SOA")
+    if soa_set is None or len(soa_set) != 1:
+        raise ProviderError(f"zone {parsed.origin} has no SOA record")
+    soa = next(iter(soa_set))
+    assert isinstance(soa, dns.rdtypes.ANY.SOA.SOA)
+    serial = (soa.serial + 1) % 2**32 or 1
+    parsed.replace_rdataset("@", from_rdata(soa_set.ttl, soa.replace(serial=serial)))
+    return serial

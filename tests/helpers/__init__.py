@@ -1,0 +1,1 @@
+"""Helpers shared by the core's test modules (never imported by adapters' tests)."""

@@ -1,0 +1,152 @@
+"""Metrics moved by controller events, and the /metrics, /healthz, /readyz server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from failover_sync.controller.events import ControllerListener, emit
+from failover_sync.ops.httpserver import Liveness, OpsServer, heartbeat, parse_addr
+from failover_sync.ops.metrics import Metrics, MetricsListener
+from failover_sync.provider.base import ProviderError, TransientProviderError
+from failover_sync.testing import InMemoryProvider
+from failover_sync.testing.backends import HttpBackend
+from tests.helpers.loop import NAME, ZONE, controller, live, seed
+
+
+def value(metrics: Metrics, name: str, **labels: str) -> float | None:
+    return metrics.registry.get_sample_value(name, labels)
+
+
+def test_listener_follows_once_with_errors_then_success(
+    backend_pair: tuple[HttpBackend, HttpBackend],
+) -> None:
+    web1, _ = backend_pair
+    web1.stop()
+    metrics = Metrics(CollectorRegistry())
+    provider = InMemoryProvider()
+    seed(provider, "127.0.0.2")
+    ctl = controller(web1.port, provider)
+    ctl.listeners.append(MetricsListener(metrics))
+    permanent = ProviderError("denied", provider="memory", zone=ZONE.name)
+
+    async def main() -> None:
+        await ctl.presume_health()
+        await ctl.settle()  # web1 is down: unhealthy after two probes
+        provider.faults = [permanent]
+        assert (await ctl.reconcile_zone(ZONE)).error is permanent
+        provider.faults = [TransientProviderError("busy", provider="memory", zone=ZONE.name)] * 3
+        assert (await ctl.reconcile_zone(ZONE)).error is not None  # after 3 attempts
+        assert (await ctl.reconcile_zone(ZONE)).error is None
+        await ctl.prober.aclose()
+
+    asyncio.run(main())
+    assert live(provider) == ("127.0.0.3",)
+    zone = {"zone": ZONE.name}
+    assert value(metrics, "failover_sync_reconcile_errors_total", kind="permanent", **zone) == 1
+    assert value(metrics, "failover_sync_reconcile_errors_total", kind="transient", **zone) == 1
+    assert value(metrics, "failover_sync_consecutive_errors", **zone) == 0  # reset by success
+    stamp = value(metrics, "failover_sync_last_successful_reconcile_timestamp_seconds", **zone)
+    assert stamp is not None
+    assert abs(stamp - time.time()) < 10
+    assert value(metrics, "failover_sync_plan_changes_total", mode="applied", **zone) == 1
+    calls = "failover_sync_provider_api_calls_total"
+    assert value(metrics, calls, provider="memory", operation="apply") == 1
+    assert value(metrics, calls, provider="memory", operation="list_rrsets") == 6
+    assert value(metrics, "failover_sync_apply_duration_seconds_count", provider="memory") == 1
+    unhealthy = {"endpoint": "127.0.0.2", "to": "unhealthy"}
+    assert value(metrics, "failover_sync_health_transitions_total", **unhealthy) == 1
+    endpoint = {"record": NAME, "endpoint": "127.0.0.2"}
+    assert value(metrics, "failover_sync_endpoint_healthy", **endpoint) == 0
+    assert value(metrics, "failover_sync_probe_results_total", protocol="HTTP", outcome="failure")
+
+
+def test_consecutive_errors_count_up_and_apply_errors_by_kind() -> None:
+    metrics = Metrics(CollectorRegistry())
+    listener = MetricsListener(metrics)
+    error = TransientProviderError("throttled", provider="aws", zone=ZONE.name)
+    for _ in range(3):
+        listener.on_reconcile_failed(ZONE, error)
+        listener.on_apply(ZONE, 0.2, error)
+    listener.on_freeze(ZONE, True, "too many changes")
+    assert value(metrics, "failover_sync_consecutive_errors", zone=ZONE.name) == 3
+    assert value(metrics, "failover_sync_apply_errors_total", provider="memory", kind="transient")
+    assert value(metrics, "failover_sync_frozen", zone=ZONE.name) == 1
+
+
+def test_a_failing_listener_is_logged_and_the_others_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken(ControllerListener):
+        def on_stopped(self) -> None:
+            raise RuntimeError("boom")
+
+    class Counting(ControllerListener):
+        calls = 0
+
+        def on_stopped(self) -> None:
+            Counting.calls += 1
+
+    emit([Broken(), Counting()], "on_stopped")
+    assert Counting.calls == 1
+    assert "listener_error" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:9100", ("127.0.0.1", 9100)),
+        (":9100", ("0.0.0.0", 9100)),
+        ("[::1]:9100", ("::1", 9100)),
+    ],
+)
+def test_parse_addr(text: str, expected: tuple[str, int]) -> None:
+    assert parse_addr(text) == expected
+
+
+@pytest.mark.parametrize("text", ["localhost", "127.0.0.1:", "127.0.0.1:0", "h:70000", "h:x"])
+def test_parse_addr_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        parse_addr(text)
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_server_answers_health_readiness_and_metrics() -> None:
+    metrics = Metrics(CollectorRegistry())
+    ready = False
+    liveness = Liveness(ready=lambda: ready, max_tick_age=0.3)
+    server = OpsServer("127.0.0.1", 0, liveness, metrics.registry).start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        assert _get(base + "/healthz")[0] == 200
+        assert _get(base + "/readyz")[0] == 503
+        ready = True
+        assert _get(base + "/readyz")[0] == 200
+        status, body = _get(base + "/metrics")
+        assert status == 200
+        assert b"failover_sync_build_info{" in body
+        time.sleep(0.35)  # no heartbeat: the loop looks stalled
+        assert _get(base + "/healthz") == (503, b"event loop stalled\n")
+
+        async def beat() -> None:
+            task = asyncio.create_task(heartbeat(liveness, period=0.05))
+            await asyncio.sleep(0.4)
+            assert liveness.alive()
+            task.cancel()
+
+        asyncio.run(beat())
+        assert _get(base + "/healthz")[0] == 200
+    finally:
+        server.stop()
