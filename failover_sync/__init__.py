@@ -5,6 +5,7 @@ thresholds, and publish only the healthy set through a provider adapter.
 """
 
 from failover_sync.__about__ import __version__
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import (
     Action,
     AllUnhealthy,
@@ -23,14 +24,7 @@ from failover_sync.model import (
     Zone,
     ZonePlan,
 )
-from failover_sync.provider.base import (
-    Capabilities,
-    Provider,
-    ProviderError,
-    ProviderOptions,
-    RetryPolicy,
-    TransientProviderError,
-)
+from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
 from failover_sync.provider.kit import (
     MalformedAnswer,
     SecretUnavailable,
@@ -41,6 +35,7 @@ from failover_sync.provider.kit import (
     read_secret,
     retry_after_from,
 )
+from failover_sync.provider.retry import RetryPolicy
 
 __all__ = [
     "Action",

@@ -22,6 +22,7 @@ Shapes::
 from __future__ import annotations
 
 import enum
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -198,6 +199,24 @@ class Zone:
     options: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
 
 
+def canonical_address(rtype: str, value: str) -> str:
+    """The one text form of an A or AAAA value, so that the config and every provider
+    compare addresses as addresses: ``::0001`` -> ``::1``; an IPv4-mapped IPv6 address in
+    the dotted form of RFC 4291 section 2.2 (``::ffff:127.0.0.3``), which DNS servers print
+    and Python 3.11 would not (it prints ``::ffff:7f00:3``). Other types and values that are
+    not addresses are returned unchanged (stripped)."""
+    text = value.strip()
+    if rtype not in ("A", "AAAA"):
+        return text
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return f"::ffff:{address.ipv4_mapped}"
+    return str(address)
+
+
 def sorted_values(values: Iterable[str]) -> tuple[str, ...]:
     """Deduplicate and sort record values, the canonical order of the plan JSON."""
     return tuple(sorted(set(values)))
@@ -234,13 +253,15 @@ class RRset:
         *,
         auto_ttl: bool = False,
     ) -> RRset:
-        """Build a canonical RRset (absolute name, upper-case type, sorted values)."""
+        """Build a canonical RRset (absolute name, upper-case type, sorted values, addresses
+        in :func:`canonical_address` form)."""
+        rtype = type.upper()
         return cls(
             absolute_name(name),
-            type.upper(),
+            rtype,
             ttl,
-            sorted_values(values),
-            tuple(sorted((weights or {}).items())),
+            sorted_values(canonical_address(rtype, v) for v in values),
+            tuple(sorted((canonical_address(rtype, v), w) for v, w in (weights or {}).items())),
             auto_ttl,
         )
 

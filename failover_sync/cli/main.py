@@ -29,11 +29,11 @@ from failover_sync.config.loader import (
     resolve_config_path,
 )
 from failover_sync.controller.controller import Controller
+from failover_sync.errors import ProviderError
 from failover_sync.health.probes import Prober
 from failover_sync.model import Plan
 from failover_sync.ops.wiring import OperationsError, operations
 from failover_sync.plan.safety import apply_refusal, safety_for
-from failover_sync.provider.base import ProviderError
 
 T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2

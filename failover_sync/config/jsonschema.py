@@ -18,7 +18,8 @@ from pydantic import create_model
 from pydantic.fields import FieldInfo
 
 from failover_sync.config import spec as schema
-from failover_sync.provider.base import ENTRY_POINT_GROUP, ProviderNotInstalled, load_provider_class
+from failover_sync.errors import ProviderNotInstalled
+from failover_sync.provider.loader import ENTRY_POINT_GROUP, load_provider_class
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from failover_sync.config import records as resolve
 from failover_sync.config import spec as schema
 from failover_sync.config.source import KeyPath, Source, YamlSyntaxError, format_path, parse
+from failover_sync.errors import ProviderNotInstalled
 from failover_sync.model import (
     AllUnhealthy,
     DesiredRecord,
@@ -31,12 +32,8 @@ from failover_sync.model import (
     absolute_name,
 )
 from failover_sync.plan.safety import resolve_canaries
-from failover_sync.provider.base import (
-    Provider,
-    ProviderNotInstalled,
-    ProviderOptions,
-    load_provider_class,
-)
+from failover_sync.provider.base import Provider, ProviderOptions
+from failover_sync.provider.loader import load_provider_class
 
 DEFAULT_CONFIG_FILE = "failover-sync.yaml"
 

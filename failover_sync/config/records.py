@@ -26,6 +26,7 @@ from failover_sync.model import (
     StatusRange,
     Zone,
     absolute_name,
+    canonical_address,
 )
 
 DEFAULT_TTL = 60
@@ -63,9 +64,10 @@ def canonical_value(rtype: str, value: str) -> str:
             raise ValueError(f"{value!r} is not an IPv4 address (type A)") from None
     if rtype == "AAAA":
         try:
-            return str(ipaddress.IPv6Address(value))
+            ipaddress.IPv6Address(value)
         except ValueError:
             raise ValueError(f"{value!r} is not an IPv6 address (type AAAA)") from None
+        return canonical_address("AAAA", value)
     name = absolute_name(value)
     if not is_hostname(name):
         raise ValueError(f"{value!r} is not a host name (type {rtype})")

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from failover_sync.controller.events import ControllerListener, emit
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.health.probes import Prober
 from failover_sync.health.state import HealthState
 from failover_sync.logs import event
@@ -43,7 +44,8 @@ from failover_sync.model import (
 )
 from failover_sync.plan import planner
 from failover_sync.plan.safety import Safety
-from failover_sync.provider.base import Provider, ProviderError, RetryPolicy, TransientProviderError
+from failover_sync.provider.base import Provider
+from failover_sync.provider.retry import RetryPolicy
 
 ProbeObserver = Callable[[ProbeTarget, ProbeResult, float], None]
 """Called after every loop probe with the result and the scheduling lateness in seconds."""

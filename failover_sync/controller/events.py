@@ -25,9 +25,9 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from failover_sync.errors import ProviderError
 from failover_sync.logs import event
 from failover_sync.model import EndpointHealth, ProbeResult, ProbeTarget, Zone, ZonePlan
-from failover_sync.provider.base import ProviderError
 
 
 class ControllerListener:

@@ -38,8 +38,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 
 from failover_sync.__about__ import __version__
 from failover_sync.controller.events import ControllerListener
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import EndpointHealth, ProbeResult, ProbeTarget, Zone, ZonePlan
-from failover_sync.provider.base import ProviderError, TransientProviderError
 
 # Probe latencies run from a millisecond on loopback to the request timeout (default 5 s).
 PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

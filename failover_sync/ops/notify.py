@@ -44,6 +44,7 @@ from tenacity import (
 from failover_sync.__about__ import __version__
 from failover_sync.config.spec import WebhookSpec
 from failover_sync.controller.events import ControllerListener
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.logs import event
 from failover_sync.model import (
     DesiredRecord,
@@ -52,7 +53,6 @@ from failover_sync.model import (
     Zone,
     ZonePlan,
 )
-from failover_sync.provider.base import ProviderError, TransientProviderError
 
 QUEUE_SIZE = 100
 """Notifications waiting per webhook; more are dropped (and logged)."""

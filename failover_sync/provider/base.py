@@ -1,69 +1,24 @@
-"""The provider interface, its error classes, the retry policy and the entry-point loader.
+"""The provider interface: the base class of every adapter, its options and capabilities.
 
 An adapter reads the live RRsets of a zone and applies changes to it in as few API calls as
 the API allows. The core never imports an adapter: adapters register a class in the entry-point
 group ``failover_sync.providers`` and are found by their config ``type``.
 
-Error tree::
-
-    ProviderError                 permanent: reported, the zone is skipped this round
-    └── TransientProviderError    throttling, 5xx, timeouts: retried with backoff
-    ProviderNotInstalled          config names a type that no installed distribution provides
-
-Each adapter classifies its SDK's errors into these classes at one place.
+Errors are in :mod:`failover_sync.errors`, the entry-point loader in
+:mod:`failover_sync.provider.loader`, the retry policy in :mod:`failover_sync.provider.retry`
+and the helpers every adapter needs in :mod:`failover_sync.provider.kit`.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
-import tenacity
 from pydantic import BaseModel, ConfigDict
 
 from failover_sync.model import Change, RecordKey, RRset, Zone
-
-ENTRY_POINT_GROUP = "failover_sync.providers"
-
-T = TypeVar("T")
-
-
-class ProviderError(Exception):
-    """A permanent provider failure (bad credentials, no such zone, rejected change).
-
-    ``provider`` is the instance name from the config and ``zone`` the absolute zone name,
-    when known. The message must never contain a secret.
-    """
-
-    def __init__(self, message: str, *, provider: str = "", zone: str = "") -> None:
-        super().__init__(message)
-        self.provider = provider
-        self.zone = zone
-
-
-class TransientProviderError(ProviderError):
-    """A failure worth retrying: throttling, 5xx, connection errors, timeouts.
-
-    ``retry_after`` is the provider's own hint in seconds (``Retry-After``), if it gave one.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        provider: str = "",
-        zone: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, provider=provider, zone=zone)
-        self.retry_after = retry_after
-
-
-class ProviderNotInstalled(LookupError):
-    """No installed distribution provides the provider ``type`` of the config."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,84 +80,3 @@ class Provider:
 
     async def aclose(self) -> None:
         """Release connections. The default does nothing."""
-
-
-def distribution_for(type_name: str) -> str:
-    """The distribution that provides provider ``type_name`` by our naming convention."""
-    return f"failover-sync-{type_name}"
-
-
-def load_provider_class(type_name: str) -> type[Provider]:
-    """Find the adapter class registered for ``type_name`` in ``failover_sync.providers``.
-
-    Raises ProviderNotInstalled naming the distribution to install.
-    """
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == type_name:
-            cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, Provider)):
-                raise ProviderNotInstalled(
-                    f"entry point {ep.value!r} for provider {type_name!r} is not a Provider"
-                )
-            return cls
-    if type_name == "zonefile":  # the embedded default works even from a bare source tree
-        from failover_sync.provider.zonefile import ZoneFileProvider
-
-        return ZoneFileProvider
-    raise ProviderNotInstalled(
-        f"unknown provider type {type_name!r}: install the distribution "
-        f"{distribution_for(type_name)!r} (pip install {distribution_for(type_name)})"
-    )
-
-
-class _WaitHonouringRetryAfter(tenacity.wait.wait_base):
-    """Exponential backoff with full jitter (a random wait up to ``initial * 2**n``, as AWS's
-    "Exponential Backoff And Jitter" recommends), never shorter than the provider's
-    Retry-After."""
-
-    def __init__(self, initial: float, maximum: float) -> None:
-        self._base = tenacity.wait_random_exponential(multiplier=initial, max=maximum)
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        wait = float(self._base(retry_state))
-        outcome = retry_state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, TransientProviderError) and exc.retry_after is not None:
-            wait = max(wait, exc.retry_after)
-        return wait
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How transient provider errors are retried: at most ``attempts`` calls, waits growing
-    exponentially from ``initial_seconds`` up to ``max_seconds`` with jitter, honouring
-    ``retry_after``."""
-
-    attempts: int = 4
-    initial_seconds: float = 0.5
-    max_seconds: float = 30.0
-
-    def _worth_waiting_for(self, exc: BaseException) -> bool:
-        """Transient errors are retried, unless the provider asks for a wait longer than
-        ``max_seconds`` (a rate-limit lockout): then the zone waits for the next round
-        instead of blocking its worker for minutes."""
-        if not isinstance(exc, TransientProviderError):
-            return False
-        return exc.retry_after is None or exc.retry_after <= self.max_seconds
-
-    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Await ``fn()`` and retry it on TransientProviderError.
-
-        Raises the last TransientProviderError when attempts run out or its ``retry_after``
-        exceeds ``max_seconds``, and any other error at once.
-        """
-        retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception(self._worth_waiting_for),
-            stop=tenacity.stop_after_attempt(self.attempts),
-            wait=_WaitHonouringRetryAfter(self.initial_seconds, self.max_seconds),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await fn()
-        raise AssertionError("unreachable: tenacity re-raises the last error")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from failover_sync.provider.base import ProviderError, TransientProviderError
+from failover_sync.errors import ProviderError, TransientProviderError
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 """Default limit of one provider answer, bytes: far above a real zone's listing (a zone of

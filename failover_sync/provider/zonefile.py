@@ -36,15 +36,10 @@ import dns.zone
 from dns.rdataset import from_rdata, from_text_list
 from pydantic import Field
 
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.logs import event
 from failover_sync.model import Change, RecordKey, RRset, Zone
-from failover_sync.provider.base import (
-    Capabilities,
-    Provider,
-    ProviderError,
-    ProviderOptions,
-    TransientProviderError,
-)
+from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
 
 DEFAULT_ZONE_TTL = 3600
 _MKSTEMP_RANDOM = "[a-z0-9_]{8}"

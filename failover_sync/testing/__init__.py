@@ -5,8 +5,8 @@ HTTP backends) that adapters' tests start.
 Adapters' tests import from here, never from the core's ``tests`` package.
 """
 
+from failover_sync.provider.memory import InMemoryProvider
 from failover_sync.testing.contract import (
-    InMemoryProvider,
     MakeProvider,
     ProviderContract,
     ScriptedProber,

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from failover_sync.testing.backends import HttpBackend
+from failover_sync.testing.waits import wait_for
 from tests.helpers.cli import (
     DETECTOR_BOUND,
     EXE,
     NAME,
     cli,
     published,
-    wait_for,
     write_config,
 )
 

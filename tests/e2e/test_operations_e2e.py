@@ -15,8 +15,9 @@ from pathlib import Path
 
 from failover_sync.testing.backends import BlackHole, HttpBackend
 from failover_sync.testing.process import free_port
+from failover_sync.testing.waits import wait_for
 from failover_sync.testing.webhooks import WebhookReceiver
-from tests.helpers.cli import DETECTOR_BOUND, EXE, NAME, cli, published, wait_for, write_config
+from tests.helpers.cli import DETECTOR_BOUND, EXE, NAME, cli, published, write_config
 
 SECRET_PATH = "/hooks/T000/B000/s3cr3t-token"
 

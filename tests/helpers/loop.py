@@ -17,7 +17,7 @@ from failover_sync.model import (
     RRset,
     Zone,
 )
-from failover_sync.provider.base import RetryPolicy
+from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import InMemoryProvider
 from failover_sync.testing.waits import await_for as wait_for
 

@@ -13,6 +13,7 @@ from failover_sync_powerdns import PowerDNSProvider
 from failover_sync_powerdns.options import PowerDNSOptions
 
 from failover_sync.controller.controller import Controller
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.health.probes import Prober
 from failover_sync.model import (
     DesiredRecord,
@@ -24,7 +25,7 @@ from failover_sync.model import (
     Zone,
 )
 from failover_sync.plan.safety import Safety
-from failover_sync.provider.base import ProviderError, RetryPolicy, TransientProviderError
+from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import InMemoryProvider, ScriptedProber
 from failover_sync.testing.faults import FaultServer
 

@@ -34,7 +34,8 @@ from failover_sync.model import (
     Zone,
 )
 from failover_sync.plan.safety import Safety
-from failover_sync.provider.base import Provider, RetryPolicy
+from failover_sync.provider.base import Provider
+from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import ScriptedProber
 from failover_sync.testing.bind import bind_server
 from failover_sync.testing.faults import FaultServer

@@ -36,7 +36,7 @@ from typing import Any
 import cloudflare
 import httpx
 
-from failover_sync.provider.base import ProviderError, TransientProviderError
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync_cloudflare.budget import BudgetExhausted
 
 PERMISSIONS_HINT = (

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
-from failover_sync.provider.base import ProviderError, ProviderOptions
+from failover_sync.errors import ProviderError
+from failover_sync.provider.base import ProviderOptions
 
 DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a variable name, no secret)
 """The SDK's own variable for the API token."""

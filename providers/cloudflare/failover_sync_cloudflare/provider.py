@@ -36,14 +36,9 @@ from typing import ClassVar
 
 import cloudflare
 
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import Change, RecordKey, RRset, Zone
-from failover_sync.provider.base import (
-    Capabilities,
-    Provider,
-    ProviderError,
-    ProviderOptions,
-    TransientProviderError,
-)
+from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
 from failover_sync_cloudflare import batch
 from failover_sync_cloudflare.api import CloudflareAPI
 from failover_sync_cloudflare.batch import LiveRecord

@@ -15,7 +15,7 @@ from failover_sync.config.loader import Config, load_config_text
 from failover_sync.controller.controller import Controller
 from failover_sync.health.probes import Prober
 from failover_sync.model import Zone
-from failover_sync.provider.base import RetryPolicy
+from failover_sync.provider.retry import RetryPolicy
 from providers.cloudflare.tests.cffake import CloudflareFake
 
 ProviderFactory = Callable[..., CloudflareProvider]

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from failover_sync_cloudflare.errors import api_errors, retry_after
 
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import RRset, Zone
-from failover_sync.provider.base import ProviderError, TransientProviderError
 from failover_sync.testing import upsert
 from failover_sync.testing.process import free_port
 from providers.cloudflare.tests.cffake import CloudflareFake, Fault

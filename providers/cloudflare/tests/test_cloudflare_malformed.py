@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import RRset, Zone
-from failover_sync.provider.base import ProviderError, TransientProviderError
 from failover_sync.testing import upsert
 from providers.cloudflare.tests.cffake import CloudflareFake, Fault
 from providers.cloudflare.tests.cfhelpers import ProviderFactory

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from failover_sync_cloudflare import CloudflareOptions, CloudflareProvider
 
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import Action, Change, RRset, Zone
-from failover_sync.provider.base import ProviderError, TransientProviderError
 from failover_sync.testing import upsert
 from providers.cloudflare.tests import cfhelpers
 from providers.cloudflare.tests.cffake import CloudflareFake

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from failover_sync.provider.base import RetryPolicy
+from failover_sync.provider.retry import RetryPolicy
 from providers.cloudflare.tests import cfhelpers
 from providers.cloudflare.tests.cffake import CloudflareFake, Fault
 

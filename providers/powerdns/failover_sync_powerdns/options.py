@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from failover_sync.provider.base import ProviderError, ProviderOptions
+from failover_sync.errors import ProviderError
+from failover_sync.provider.base import ProviderOptions
 
 
 class PowerDNSOptions(ProviderOptions):

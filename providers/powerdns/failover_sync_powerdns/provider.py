@@ -25,8 +25,9 @@ from urllib.parse import quote
 
 import httpx
 
+from failover_sync.errors import ProviderError
 from failover_sync.model import Change, RecordKey, RRset, Zone, absolute_name
-from failover_sync.provider.base import Capabilities, Provider, ProviderError, ProviderOptions
+from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
 from failover_sync_powerdns.errors import classify
 from failover_sync_powerdns.options import PowerDNSOptions, load_api_key
 from failover_sync_powerdns.wire import MalformedAnswer, parse_rrsets, patch_body, zone_id

@@ -26,8 +26,8 @@ from failover_sync_powerdns.options import load_api_key
 from failover_sync_powerdns.wire import MalformedAnswer
 from pydantic import ValidationError
 
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import Action, Change, RRset, Zone
-from failover_sync.provider.base import ProviderError, TransientProviderError
 from failover_sync.testing import upsert
 from failover_sync.testing.powerdns import PowerDNS
 

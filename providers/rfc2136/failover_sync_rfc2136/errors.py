@@ -31,7 +31,7 @@ import dns.rcode
 import dns.tsig
 import dns.xfr
 
-from failover_sync.provider.base import ProviderError, TransientProviderError
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync_rfc2136.options import Tsig
 
 CONFLICT_RCODES = frozenset(

@@ -14,8 +14,9 @@ import pytest
 from failover_sync_rfc2136 import RFC2136Options, RFC2136Provider
 from failover_sync_rfc2136.errors import Context, from_rcode
 
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import RRset, Zone
-from failover_sync.provider.base import ProviderError, RetryPolicy, TransientProviderError
+from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import upsert
 from failover_sync.testing.bind import BindServer
 

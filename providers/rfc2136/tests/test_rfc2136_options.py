@@ -9,8 +9,8 @@ from failover_sync_rfc2136 import RFC2136Options, RFC2136Provider
 from failover_sync_rfc2136.options import TsigKeyError, load_tsig
 
 from failover_sync.config.loader import ConfigError, load_config_text
+from failover_sync.errors import ProviderError
 from failover_sync.model import Zone
-from failover_sync.provider.base import ProviderError
 
 SECRET = "d4I5AbH7uyUS5SXStX29url/dhfNPUSHCNBwY2Zi/Jc="
 KEY_FILE = f'key "failover-sync" {{\n\talgorithm hmac-sha256;\n\tsecret "{SECRET}";\n}};\n'

@@ -246,7 +246,8 @@ records:
     found = "\n".join(problems("a.example.org: {type: A, records: [{value: 192.0.2.1}]}\n", base))
     assert "f:2: providers.local.colour: unknown key" in found
     assert "providers.cloud.type: unknown provider type 'nosuchdns'" in found
-    assert "failover-sync-nosuchdns" in found
+    assert "failover-sync-nosuchdns" not in found  # never suggest a name nobody owns
+    assert "known types: akamai, azure" in found
     assert "zones[0].provider: provider 'elsewhere' is not defined under providers" in found
 
 

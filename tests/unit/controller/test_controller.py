@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from failover_sync.provider.base import ProviderError, TransientProviderError
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.testing import InMemoryProvider
 from failover_sync.testing.backends import HttpBackend
 from tests.helpers.loop import (

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from failover_sync.controller.controller import Controller
+from failover_sync.errors import ProviderError
 from failover_sync.model import (
     Change,
     DesiredRecord,
@@ -39,7 +40,7 @@ from failover_sync.model import (
 )
 from failover_sync.plan import ownership
 from failover_sync.plan.safety import Safety
-from failover_sync.provider.base import ProviderError, RetryPolicy
+from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import InMemoryProvider, ScriptedProber
 
 ZONE = Zone("example.test.", "memory")

@@ -11,9 +11,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from failover_sync.controller.events import ControllerListener, emit
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.ops.httpserver import Liveness, OpsServer, heartbeat, parse_addr
 from failover_sync.ops.metrics import Metrics, MetricsListener
-from failover_sync.provider.base import ProviderError, TransientProviderError
 from failover_sync.testing import InMemoryProvider
 from failover_sync.testing.backends import HttpBackend
 from tests.helpers.loop import NAME, ZONE, controller, live, seed

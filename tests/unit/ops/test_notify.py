@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from failover_sync.config.loader import ConfigError, load_config_text
 from failover_sync.config.spec import WebhookSpec
+from failover_sync.errors import ProviderError
 from failover_sync.model import (
     Action,
     Change,
@@ -26,7 +27,6 @@ from failover_sync.model import (
     ZonePlan,
 )
 from failover_sync.ops.notify import Notification, Notifier, NotifyConfigError, build_webhooks
-from failover_sync.provider.base import ProviderError
 from failover_sync.testing.backends import BlackHole
 from failover_sync.testing.webhooks import WebhookReceiver
 

@@ -25,7 +25,7 @@ from failover_sync.model import (
 )
 from failover_sync.plan import ownership
 from failover_sync.plan.safety import Safety
-from failover_sync.provider.base import RetryPolicy
+from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import InMemoryProvider, ScriptedProber
 from failover_sync.testing.waits import await_for as wait_for
 

@@ -6,13 +6,9 @@ import asyncio
 
 import pytest
 
-from failover_sync.provider.base import (
-    ProviderError,
-    ProviderNotInstalled,
-    RetryPolicy,
-    TransientProviderError,
-    load_provider_class,
-)
+from failover_sync.errors import ProviderError, ProviderNotInstalled, TransientProviderError
+from failover_sync.provider.loader import load_provider_class
+from failover_sync.provider.retry import RetryPolicy
 from failover_sync.provider.zonefile import ZoneFileProvider
 
 FAST = RetryPolicy(attempts=3, initial_seconds=0.001, max_seconds=0.05)
@@ -73,5 +69,17 @@ async def _timed(policy: RetryPolicy, errors: list[Exception]) -> float:
 
 def test_loader_finds_the_embedded_provider_and_names_missing_ones() -> None:
     assert load_provider_class("zonefile") is ZoneFileProvider
-    with pytest.raises(ProviderNotInstalled, match="pip install failover-sync-nosuch"):
+    assert load_provider_class("ZoneFile") is ZoneFileProvider  # any case, like every enum
+    with pytest.raises(ProviderNotInstalled) as unknown:
         load_provider_class("nosuch")
+    assert "pip install" not in str(unknown.value)  # never a name nobody owns
+    with pytest.raises(ProviderNotInstalled, match="did you mean 'zonefile'"):
+        load_provider_class("zonfile")
+
+
+def test_loader_names_the_distribution_of_a_published_adapter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("importlib.metadata.entry_points", lambda group: [])
+    with pytest.raises(ProviderNotInstalled, match="pip install failover-sync-akamai"):
+        load_provider_class("akamai")

@@ -11,8 +11,8 @@ from pathlib import Path
 import dns.zone
 import pytest
 
+from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import RRset, Zone
-from failover_sync.provider.base import ProviderError, TransientProviderError
 from failover_sync.provider.zonefile import (
     ZoneFileOptions,
     ZoneFileProvider,
