@@ -55,3 +55,8 @@ class TransientProviderError(ProviderError):
 
 class ProviderNotInstalled(FailoverSyncError, LookupError):
     """No installed distribution provides the provider ``type`` of the config."""
+
+
+class FencedOut(ProviderError):
+    """This process may not write: it is not (or no longer) the cluster's leader, or its
+    fencing token is older than the one etcd holds. Nothing was sent to the provider."""
