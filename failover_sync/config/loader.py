@@ -31,7 +31,6 @@ from failover_sync.model import (
     Zone,
     absolute_name,
 )
-from failover_sync.plan.safety import resolve_canaries
 from failover_sync.provider.base import Provider, ProviderOptions
 from failover_sync.provider.loader import load_provider_class
 
@@ -215,7 +214,7 @@ class _Builder:
             owner_id=root.owner_id,
             max_change_fraction=root.max_change_fraction,
             max_unhealthy_fraction=root.max_unhealthy_fraction,
-            canaries=resolve_canaries(self, root.canaries, defaults),
+            canaries=resolve.resolve_canaries(self, root.canaries, defaults),
             config_dir=self.config_dir,
         )
 

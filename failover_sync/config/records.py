@@ -296,3 +296,33 @@ def _fallback(
     if rtype == "CNAME" and len(values) > 1:
         rep.problem((*path, "fallback"), "a CNAME RRset holds one value")
     return tuple(sorted(set(values)))
+
+
+def resolve_canaries(
+    rep: Reporter, specs: list[schema.CanarySpec], defaults: schema.DefaultsSpec
+) -> tuple[ProbeTarget, ...]:
+    """Resolve ``canaries:`` into probe targets (``defaults.health_check`` merged under)."""
+    out: list[ProbeTarget] = []
+    for index, spec in enumerate(specs):
+        path: KeyPath = ("canaries", index)
+        raw = spec.value.strip()
+        try:
+            value = str(ipaddress.ip_address(raw))
+        except ValueError:
+            if not is_hostname(absolute_name(raw)):
+                rep.problem((*path, "value"), f"{spec.value!r} is not an address or host name")
+                continue
+            value = absolute_name(raw).rstrip(".")
+        try:
+            check = to_health_check(merged_check(defaults.health_check, spec.health_check), value)
+        except ValueError as exc:
+            rep.problem((*path, "health_check", "expected_status"), str(exc))
+            continue
+        if check.request_timeout_seconds >= check.interval_seconds:
+            rep.problem(
+                (*path, "health_check", "request_timeout_seconds"),
+                "request_timeout_seconds must be below interval_seconds",
+            )
+            continue
+        out.append(ProbeTarget(value, check))
+    return tuple(out)
