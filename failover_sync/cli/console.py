@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import logging
 import os
@@ -103,9 +104,12 @@ def _stderr_console() -> Any:
 def open_tty() -> TextIO | None:
     """The controlling terminal for reading and writing, or None when there is none."""
     try:
-        return open("/dev/tty", "r+", encoding="utf-8")
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         return None
+    raw = io.FileIO(fd, "r+")
+    pair = io.BufferedRWPair(raw, raw)
+    return io.TextIOWrapper(pair, encoding="utf-8", write_through=True)  # type: ignore[type-var]
 
 
 def confirm(question: str, tty: TextIO) -> bool:

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,11 +45,9 @@ class Settings(BaseSettings):
     )
 
     config: Path | None = None
-    """Config file path (``FAILOVER_SYNC_CONFIG``); else ``./failover-sync.yaml``."""
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    """Log level (``FAILOVER_SYNC_LOG_LEVEL``)."""
-    log_format: Literal["text", "json"] = "text"
-    """Log format on stderr (``FAILOVER_SYNC_LOG_FORMAT``)."""
+    """Config file path (``FAILOVER_SYNC_CONFIG``); else ``./failover-sync.yaml``.
+    ``FAILOVER_SYNC_LOG_LEVEL`` and ``FAILOVER_SYNC_LOG_FORMAT`` are read by the command
+    itself, so that a flag overrides a bad value and a bad value is a usage error."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,6 +122,7 @@ def to_health_check(merged: Mapping[str, Any], host: str) -> HealthCheck:
         verify_tls=merged.get("verify_tls", True),
         ca_file=os.fspath(ca_file) if ca_file else None,
         follow_redirects=merged.get("follow_redirects", False),
+        recheck_interval_seconds=merged.get("recheck_interval_seconds"),
     )
 
 
@@ -234,7 +235,7 @@ def _endpoints(
                 f"request_timeout_seconds ({check.request_timeout_seconds:g}) must be below "
                 f"interval_seconds ({check.interval_seconds:g})",
             )
-        out.append(Endpoint(value, ProbeTarget(value, check), ep.weight))
+        out.append(Endpoint(value, ProbeTarget(value, check), ep.weight, ep.status))
     return out
 
 

@@ -260,7 +260,13 @@ class Controller:
             for t in self.board
             if not self._zones_of[t] <= self.unreadable and t not in self._inherited
         ]
+        event(logging.INFO, "settling", targets=len(targets))
         await asyncio.gather(*(self._settle_one(t, on_settled) for t in targets))
+        for records in self.desired.values():  # an outage that was there before we started
+            for record in records:
+                if record.endpoints:
+                    first = record.endpoints[0].target
+                    self._track_all_unhealthy(first, self.board.verdict(first))
 
     async def _settle_one(
         self, target: ProbeTarget, on_settled: Callable[[ProbeTarget], None] | None
