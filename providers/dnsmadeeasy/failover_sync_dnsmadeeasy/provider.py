@@ -118,8 +118,8 @@ class DnsMadeEasyProvider(Provider):
     async def _fetch(self, domain_id: int, zone: Zone, keys: Collection[RecordKey]) -> Live:
         wanted = set(keys)
         types_by_name: dict[str, set[str]] = {}
-        for name, rtype in wanted:
-            types_by_name.setdefault(name, set()).add(rtype)
+        for key_name, key_type in wanted:
+            types_by_name.setdefault(key_name, set()).add(key_type)
         live: Live = {}
         listings: list[tuple[str | None, str | None, str]]
         if len(types_by_name) > self.settings.full_read_above:
