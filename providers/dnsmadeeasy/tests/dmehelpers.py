@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from failover_sync_dnsmadeeasy import DnsMadeEasyProvider
 
@@ -17,6 +18,7 @@ from failover_sync.health.probes import Prober
 from failover_sync.provider.retry import RetryPolicy
 from providers.dnsmadeeasy.tests.dmefake import DnsMadeEasyFake
 
+T = TypeVar("T")
 ProviderFactory = Callable[..., DnsMadeEasyProvider]
 """``provider_factory(**options)`` of conftest: a DnsMadeEasyProvider on the fake."""
 
@@ -140,3 +142,19 @@ def count_calls(records: str, *, primary: str, secondary: str, directory: Path) 
             return CallFigures(*phases, limit=150)
 
         return asyncio.run(run())
+
+
+def with_provider(
+    factory: ProviderFactory, body: Callable[[DnsMadeEasyProvider], Awaitable[T]], **options: Any
+) -> T:
+    """Run ``body(provider)`` in a fresh event loop with a provider built from ``options``,
+    closing the provider afterwards."""
+
+    async def main() -> T:
+        provider = factory(**options)
+        try:
+            return await body(provider)
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(main())
