@@ -98,10 +98,13 @@ class CallFigures:
     limit: int
 
 
-def count_calls(records: str, *, primary: str, secondary: str, directory: Path) -> CallFigures:
+def count_calls(
+    records: str, *, primary: str, secondary: str, directory: Path, extra_options: str = ""
+) -> CallFigures:
     """Run startup, one steady reconcile, one failover (``primary`` down, ``secondary`` up)
     and one failback of ``records`` (A records publishing ``primary``) against a fresh fake,
-    counting requests per phase. The client budget is raised so that pacing never waits."""
+    counting requests per phase. The client budget is raised so that pacing never waits;
+    ``extra_options`` is appended to the provider's options (``", full_read_above: 5"``)."""
     with DnsMadeEasyFake(limit=100_000) as fake:
         api_key, secret = fake.add_account()
         domain_id = fake.add_domain("example.test", api_key)
@@ -111,7 +114,7 @@ def count_calls(records: str, *, primary: str, secondary: str, directory: Path) 
             fake.base_url,
             records,
             key_files=(directory / "api", directory / "secret"),
-            extra_options=", request_limit: 100000, burst: 50000",
+            extra_options=", request_limit: 100000, burst: 10000" + extra_options,
         )
         config = load(text, directory)
         for record in config.records:  # the primary is published, as an operator left it
