@@ -84,8 +84,8 @@ def _provider(
     (directory / "s").write_text(secret)
     options = DnsMadeEasyOptions(
         base_url=small.base_url,
-        api_key_file="k",
-        secret_key_file="s",
+        api_key_file=Path("k"),
+        secret_key_file=Path("s"),
         request_limit=30,
         reserve_requests=5,
         burst=10,

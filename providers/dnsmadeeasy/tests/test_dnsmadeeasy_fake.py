@@ -3,6 +3,8 @@ duplicates refused, HTML 404s, the x-dnsme-* headers, both multi-delete forms, p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 from failover_sync_dnsmadeeasy import DnsMadeEasyProvider
@@ -16,7 +18,7 @@ from providers.dnsmadeeasy.tests.dmehelpers import ProviderFactory, with_provide
 
 
 @pytest.fixture
-def client(fake: DnsMadeEasyFake, account: tuple[str, str]) -> httpx.Client:
+def client(fake: DnsMadeEasyFake, account: tuple[str, str]) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=fake.base_url, auth=DnsMadeEasyAuth(*account)) as http:
         yield http
 

@@ -74,7 +74,7 @@ def test_value_added_after_the_reread_is_not_detected_and_stays(
         (planned,) = await provider.list_rrsets(zone, [(APP, "A")])
         fake.before_next(
             "records-createMulti",
-            lambda: fake.add_record(domain_id, "app", "A", "198.51.100.9", ttl=60) and None,
+            lambda: fake.add_record(domain_id, "app", "A", "198.51.100.9", ttl=60),
         )
         await provider.apply(zone, [upsert(NEW, planned)])
 
@@ -96,7 +96,7 @@ def test_same_value_added_after_the_reread_is_a_conflict(
         (planned,) = await provider.list_rrsets(zone, [(APP, "A")])
         fake.before_next(
             "records-createMulti",
-            lambda: fake.add_record(domain_id, "app", "A", "192.0.2.2", ttl=60) and None,
+            lambda: fake.add_record(domain_id, "app", "A", "192.0.2.2", ttl=60),
         )
         with pytest.raises(StaleRRsetError, match="Duplicate name and value"):
             await provider.apply(zone, [upsert(NEW, planned)])

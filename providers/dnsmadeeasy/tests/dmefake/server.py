@@ -85,7 +85,7 @@ class DnsMadeEasyFake:
         self.domains: dict[int, FakeDomain] = {}
         self.calls: list[Call] = []
         self.faults: deque[Fault] = deque()
-        self.hooks: list[tuple[str, Callable[[], None]]] = []
+        self.hooks: list[tuple[str, Callable[[], object]]] = []
         self.history: list[tuple[int, tuple[str, str, str], tuple[str, ...]]] = []
         """``(call index, (domain, name, type), values after)`` after each change of a name."""
         self._windows: dict[str, deque[float]] = {}
@@ -188,7 +188,7 @@ class DnsMadeEasyFake:
         with self._lock:
             self.faults.append(fault)
 
-    def before_next(self, route_name: str, action: Callable[[], None]) -> None:
+    def before_next(self, route_name: str, action: Callable[[], object]) -> None:
         """Run ``action`` (an out-of-band edit) just before serving the next ``route_name``."""
         with self._lock:
             self.hooks.append((route_name, action))
