@@ -11,9 +11,11 @@ request limit), summarised with further sources in ``shared/dnsmadeeasy/API.md``
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from failover_sync import ProviderOptions, read_secret
 
@@ -35,6 +37,8 @@ class DnsMadeEasyOptions(ProviderOptions):
     Each key is found in its ``*_file`` if set, else in its ``*_env`` variable (default
     ``DNSMADEEASY_API_KEY`` / ``DNSMADEEASY_SECRET_KEY``).
     """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     api_key_env: str | None = None
     """Variable holding the API key (default ``DNSMADEEASY_API_KEY``)."""
@@ -78,13 +82,28 @@ class DnsMadeEasyOptions(ProviderOptions):
             raise ValueError("give secret_key_env or secret_key_file, not both")
         if self.reserve_requests + self.burst >= self.request_limit:
             raise ValueError("reserve_requests + burst must stay below request_limit")
-        if not self.base_url.startswith(("https://", "http://")):
-            raise ValueError("base_url must be an http:// or https:// URL")
+        url = urlsplit(self.base_url)
+        if url.scheme not in ("https", "http") or not url.hostname:
+            raise ValueError("base_url must be an https:// URL")
+        if url.scheme == "http" and not _loopback(url.hostname):
+            # The API key travels in a header: plain HTTP only to a stand-in on this host.
+            raise ValueError("base_url may use http:// only for a loopback stand-in; use https://")
         return self
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class DnsMadeEasyZoneOptions(ProviderOptions):
     """Keys of a zone entry served by DNS Made Easy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     domain_id: int | None = Field(default=None, ge=1)
     """The domain's numeric id; without it the domain is looked up by name once per process."""

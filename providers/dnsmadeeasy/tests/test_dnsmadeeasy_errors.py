@@ -131,7 +131,8 @@ def test_missing_secret_names_the_variable(
     [
         ({"api_key_env": "A", "api_key_file": "f"}, "not both"),
         ({"reserve_requests": 100, "burst": 60}, "below request_limit"),
-        ({"base_url": "ftp://example"}, "http"),
+        ({"base_url": "ftp://example"}, "https://"),
+        ({"base_url": "http://api.dnsmadeeasy.com/V2.0"}, "loopback"),
         ({"max_batchh": 5}, "Extra inputs"),
     ],
 )
