@@ -134,6 +134,9 @@ class DnsMadeEasyProvider(Provider):
             call = Call("record listing", subject, zone.name)
             try:
                 relative = None if name is None else records.relative_name(name, zone.name)
+                # Whether recordName= (empty) selects the apex is not documented (API.md):
+                # the apex is read by type alone and picked out here.
+                relative = relative or None
                 found = await self.api.list_records(
                     domain_id,
                     zone.name,

@@ -83,3 +83,20 @@ def test_large_changes_are_split_into_max_batch_records(
 
     with_provider(provider_factory, body, max_batch=3)
     assert fake.count("records-createMulti") == 3
+
+
+def test_apex_is_read_by_type_and_written_with_an_empty_name(
+    fake: DnsMadeEasyFake, domain_id: int, zone: Zone, provider_factory: ProviderFactory
+) -> None:
+    fake.add_record(domain_id, "www", "A", "198.51.100.1")
+    apex = RRset.of("example.test.", "A", 60, ["192.0.2.1"])
+
+    async def body(provider: DnsMadeEasyProvider) -> None:
+        await provider.apply(zone, [upsert(apex)])
+        assert await provider.list_rrsets(zone, [apex.key]) == [apex]
+
+    with_provider(provider_factory, body)
+    (record,) = fake.records(domain_id, "", "A")
+    assert record["value"] == "192.0.2.1"
+    queries = [dict(c.query) for c in fake.calls if c.route == "records-list"]
+    assert queries[-1] == {"type": "A"}
