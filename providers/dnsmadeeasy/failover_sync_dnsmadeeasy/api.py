@@ -196,4 +196,5 @@ class DnsMadeEasyAPI:
         )
 
     async def aclose(self) -> None:
+        """Close the HTTP connections."""
         await self.client.aclose()

@@ -84,6 +84,7 @@ def error_strings(body: bytes) -> list[str]:
 
 
 def describe(errors: list[str]) -> str:
+    """The error strings joined for a message, at most a few hundred characters."""
     text = "; ".join(errors) or "no error details (not a JSON error body)"
     return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."
 

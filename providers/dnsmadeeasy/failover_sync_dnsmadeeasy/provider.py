@@ -219,6 +219,7 @@ class DnsMadeEasyProvider(Provider):
                     raise self._error(exc, call) from None
 
     async def aclose(self) -> None:
+        """Close the HTTP client (a later call builds a new one)."""
         if self._api is not None:
             await self._api.aclose()
             self._api = None

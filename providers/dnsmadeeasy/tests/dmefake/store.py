@@ -203,4 +203,5 @@ def _duplicate_text(record: Record, domain: str, *, multi: bool) -> str:
 
 
 def new_domain(name: str, owner: str) -> FakeDomain:
+    """A domain ``name`` of the account of API key ``owner``, with a fresh id."""
     return FakeDomain(next(_domain_ids), name.rstrip(".").lower(), owner)
