@@ -39,7 +39,7 @@ from failover_sync.controller.seams import VerdictSource, WriteFence
 from failover_sync.controller.status import status_data
 from failover_sync.errors import ProviderError
 from failover_sync.health.probes import Prober
-from failover_sync.health.state import HealthBoard
+from failover_sync.health.state import HealthBoard, HealthState
 from failover_sync.logs import event
 from failover_sync.model import (
     DesiredRecord,
@@ -139,6 +139,11 @@ class Controller:
     def verdict_source(self) -> VerdictSource:
         """Where plans take their verdicts: the cluster's quorum, else the local board."""
         return self._verdicts if self._verdicts is not None else self.board
+
+    @property
+    def states(self) -> Mapping[ProbeTarget, HealthState]:
+        """Every target's threshold state machine (a view of the board, for tests)."""
+        return self.board.states()
 
     def health(self) -> dict[ProbeTarget, EndpointHealth]:
         """Every target's current verdict (local board)."""

@@ -9,7 +9,8 @@ is presumed healthy, an unpublished one unhealthy, so that a restart changes not
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
+from types import MappingProxyType
 from dataclasses import dataclass
 
 from failover_sync.model import EndpointHealth, ProbeResult, ProbeTarget
@@ -138,6 +139,11 @@ class HealthBoard:
     def adopt(self, target: ProbeTarget, state: HealthState) -> None:
         """Take over ``state`` for ``target`` (a config reload keeps what probes know)."""
         self._states[target] = state
+
+    def states(self) -> Mapping[ProbeTarget, HealthState]:
+        """A read-only view of every state machine (for tests and benchmarks that script
+        verdicts directly)."""
+        return MappingProxyType(self._states)
 
     def __contains__(self, target: object) -> bool:
         return target in self._states
