@@ -125,7 +125,7 @@ class AkamaiAPI:
             data = await self._call(
                 operation, "GET", f"/{where}/{api_name(zone)}/recordsets", params=params
             )
-            items, total = _page(data, zone, page, operation)
+            items, total = _page(data, zone, page, operation, self._page_size)
             out.extend(to_rrset(item, what=operation) for item in items)
             if len(out) >= total or not items:
                 if len(out) != total:
@@ -191,19 +191,26 @@ class AkamaiAPI:
         await self._client.aclose()
 
 
-def _page(data: Any, zone: str, page: int, operation: str) -> tuple[list[Any], int]:
-    """The record sets and ``totalElements`` of one page, checked."""
+def _page(data: Any, zone: str, page: int, operation: str, size: int) -> tuple[list[Any], int]:
+    """The record sets of one page and the total announced, checked. The zone listing's
+    metadata (``zone``, ``page``, ``totalElements``) is required by the spec; the change
+    list's is a free object, so there a missing total means "this page is the last one if it
+    is not full"."""
     if not isinstance(data, dict):
         raise MalformedAnswer(f"{operation}: the answer is not an object")
     meta, items = data.get("metadata"), data.get("recordsets")
     if not isinstance(meta, dict) or not isinstance(items, list):
         raise MalformedAnswer(f"{operation}: no metadata object or recordsets list")
-    total, number = meta.get("totalElements"), meta.get("page")
+    strict = operation == "zones-recordsets"
+    total = meta.get("totalElements")
+    if total is None and not strict:
+        total = (page - 1) * size + len(items) + (1 if len(items) >= size else 0)
     if not isinstance(total, int) or isinstance(total, bool) or total < 0:
         raise MalformedAnswer(f"{operation}: totalElements is {total!r}")
+    number = meta.get("page", None if strict else page)
     if number != page:
         raise MalformedAnswer(f"{operation}: page {number!r} answered for page {page}")
-    named = meta.get("zone")
+    named = meta.get("zone", None if strict else zone)
     if not isinstance(named, str) or api_name(named) != api_name(zone):
         raise MalformedAnswer(f"{operation}: answer for zone {named!r}, not {api_name(zone)}")
     return items, total
