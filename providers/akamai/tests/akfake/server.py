@@ -38,6 +38,18 @@ _AUTH = re.compile(
     r"timestamp=(?P<timestamp>[^;]*);nonce=(?P<nonce>[^;]*);signature=(?P<signature>[^;]*)$"
 )
 _SPEC: Spec | None = None
+EMULATED = frozenset(
+    {
+        "get-changelists-zone",
+        "delete-changelists-zone",
+        "get-changelists-zone-diff",
+        "get-changelists-zone-recordsets",
+        "post-changelists-zone-recordsets-add-change",
+        "post-changelists-zone-submit",
+    }
+)
+"""Change-list operations served (besides creating one and listing a zone's record sets);
+every other operation of the spec answers 501, ``PUT /zones/{zone}/recordsets`` included."""
 
 
 def shared_spec() -> Spec:
@@ -332,6 +344,8 @@ class AkamaiFake:
         zone = self._zone(params["zone"])
         if oid == "get-zones-zone-recordsets":
             return 200, {}, store.listing(zone.records, query, zone.name)
+        if oid not in EMULATED:
+            raise Problem(501, "notImplemented", "Not emulated", f"{oid} is not emulated")
         draft = self._draft(client, zone.name)
         if oid == "get-changelists-zone":
             return 200, {}, draft.metadata(zone)
