@@ -57,7 +57,8 @@ class AkamaiAPI:
         page_size: int = 100,
         block_seconds: float = 5.0,
     ) -> None:
-        self._bucket = bucket
+        self.bucket = bucket
+        """The request budget (shared by every zone of the provider instance)."""
         self._page_size = page_size
         self._block = block_seconds
         self.requests = 0
@@ -81,10 +82,10 @@ class AkamaiAPI:
         expect: int = 200,
     ) -> Any:
         """Send one request; the decoded JSON of a 200/201 answer, None for 204."""
-        blocked = self._bucket.blocked_for()
+        blocked = self.bucket.blocked_for()
         if blocked > 0:
             raise Throttled(blocked)
-        await self._bucket.acquire()
+        await self.bucket.acquire()
         self.requests += 1
         request = self._client.build_request(method, path, params=params, json=body)
         response = await self._client.send(request, stream=True)
@@ -96,7 +97,7 @@ class AkamaiAPI:
         if status != expect:
             wait = retry_after_from(response.headers)
             if status == 429:
-                self._bucket.block(self._block if wait is None else wait)
+                self.bucket.block(self._block if wait is None else wait)
             raise APIError(status, operation, Problem.parse(raw), wait)
         if expect == 204:
             return None
