@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft4Validator
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+from openapi_schema_validator import OAS30Validator
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 PREFIX = "/config-dns/v2"
@@ -69,7 +69,7 @@ class Spec:
                 )
         problem = yaml.safe_load((directory / "problem.yaml").read_text(encoding="utf-8"))
         problem.pop("x-akamai", None)
-        self.problem = Draft4Validator(problem, format_checker=Draft4Validator.FORMAT_CHECKER)
+        self.problem = OAS30Validator(problem, format_checker=OAS30Validator.FORMAT_CHECKER)
 
     def route(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], bool]:
         """The operation for ``method path`` (path under the prefix), its path parameters and
