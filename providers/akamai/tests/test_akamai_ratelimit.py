@@ -68,7 +68,7 @@ def test_the_budget_paces_every_request(
     fake: AkamaiFake, provider_factory: ProviderFactory, zone: Zone
 ) -> None:
     async def run() -> None:
-        provider = provider_factory(requests_per_second=50, burst=1)
+        provider = provider_factory(requests_per_second=5, burst=1)
         try:
             await provider.apply(zone, [upsert(RRset.of(APP, "A", 60, ["192.0.2.1"]))])
             bucket = provider.api.bucket
