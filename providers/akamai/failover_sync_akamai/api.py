@@ -97,7 +97,10 @@ class AkamaiAPI:
         if status != expect:
             wait = retry_after_from(response.headers)
             if status == 429:
-                self.bucket.block(self._block if wait is None else wait)
+                # Without Retry-After, the block is the hint: the core's next attempt then
+                # waits for it instead of failing fast against the blocked budget.
+                wait = self._block if wait is None else wait
+                self.bucket.block(wait)
             raise APIError(status, operation, Problem.parse(raw), wait)
         if expect == 204:
             return None
