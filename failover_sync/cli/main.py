@@ -181,6 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(json.dumps(config_json_schema(), indent=2))
         return EXIT_OK
+    if args.command == "validate":  # the cold-start path: no controller, no probes
+        from failover_sync.cli.validate import validate_verb
+
+        return validate_verb(args, out)
     from failover_sync.cli import verbs
 
     return verbs.dispatch(args, out)

@@ -7,7 +7,6 @@ chain, so ``plan``, ``apply``, ``run --once`` and ``run`` refuse the same plans.
 from __future__ import annotations
 
 import argparse
-import logging
 from dataclasses import replace
 from typing import TextIO
 
@@ -21,9 +20,9 @@ from failover_sync.cli.console import (
     confirm,
     open_tty,
 )
-from failover_sync.config.loader import Config, ConfigError, load_config, resolve_config_path
+from failover_sync.cli.validate import load
+from failover_sync.config.loader import Config
 from failover_sync.controller.controller import Controller
-from failover_sync.logs import event
 from failover_sync.model import Failback, absolute_name
 from failover_sync.plan.document import PlanDocument, plan_checksum
 
@@ -36,21 +35,9 @@ def dispatch(args: argparse.Namespace, out: Output) -> int:
         from failover_sync.cli.demo import run_demo
 
         return run_async(lambda _: run_demo(args.directory), out)
-    path = resolve_config_path(args.config)
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        problems = [
-            {"line": p.line, "path": list(p.path), "message": p.message} for p in exc.problems
-        ]
-        out.config_error(exc.file, problems, exc.render())
+    config = load(args, out)
+    if config is None:
         return EXIT_ERROR
-    for warning in config.warnings:
-        event(logging.WARNING, "config_warning", message=warning)
-    if args.command == "validate":
-        zones, records = len(config.zones), len(config.records)
-        print(f"{config.path}: valid ({records} records in {zones} zones)")
-        return EXIT_OK
     tty: TextIO | None = None
     if args.command in ("apply", "failback") and not args.yes:
         tty = open_tty()

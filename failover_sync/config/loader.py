@@ -9,13 +9,13 @@ records and endpoints, and returns a frozen :class:`Config` whose records are th
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from failover_sync.config import records as resolve
 from failover_sync.config import spec as schema
@@ -34,20 +34,10 @@ from failover_sync.model import (
 from failover_sync.provider.base import Provider, ProviderOptions
 from failover_sync.provider.loader import load_provider_class
 
+if TYPE_CHECKING:
+    from failover_sync.config.settings import Settings
+
 DEFAULT_CONFIG_FILE = "failover-sync.yaml"
-
-
-class Settings(BaseSettings):
-    """Process settings from ``FAILOVER_SYNC_*`` environment variables (CLI flags win)."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="FAILOVER_SYNC_", extra="ignore", env_ignore_empty=True
-    )
-
-    config: Path | None = None
-    """Config file path (``FAILOVER_SYNC_CONFIG``); else ``./failover-sync.yaml``.
-    ``FAILOVER_SYNC_LOG_LEVEL`` and ``FAILOVER_SYNC_LOG_FORMAT`` are read by the command
-    itself, so that a flag overrides a bad value and a bad value is a usage error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +119,11 @@ def resolve_config_path(flag: str | None, settings: Settings | None = None) -> P
     """``-c`` flag, else ``$FAILOVER_SYNC_CONFIG``, else ``./failover-sync.yaml``."""
     if flag:
         return Path(flag)
-    settings = settings or Settings()
-    return settings.config or Path(DEFAULT_CONFIG_FILE)
+    if settings is not None:
+        return settings.config or Path(DEFAULT_CONFIG_FILE)
+    # The same variable that Settings reads, without importing pydantic-settings (cold start).
+    env = os.environ.get("FAILOVER_SYNC_CONFIG", "").strip()
+    return Path(env) if env else Path(DEFAULT_CONFIG_FILE)
 
 
 def load_config(path: Path) -> Config:
@@ -309,7 +302,6 @@ __all__ = [
     "Policy",
     "Problem",
     "ProviderConfig",
-    "Settings",
     "load_config",
     "load_config_text",
     "resolve_config_path",

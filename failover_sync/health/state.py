@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Iterator, Mapping
-from types import MappingProxyType
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from failover_sync.model import EndpointHealth, ProbeResult, ProbeTarget
 

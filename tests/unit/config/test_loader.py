@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from failover_sync.config.loader import Config, ConfigError, Settings, load_config, load_config_text
+from failover_sync.config.loader import Config, ConfigError, load_config, load_config_text
+from failover_sync.config.settings import Settings
 from failover_sync.model import AllUnhealthy, Failback, Policy, StatusRange
 
 BASE = """\
