@@ -56,9 +56,11 @@ class AzureOptions(ProviderOptions):
     DefaultAzureCredential (it is not refreshed: for short runs)."""
     access_token_file: Path | None = None
     """File holding such a token (a mounted secret), relative to the config file's folder."""
-    read: Literal["by_type", "all"] = "by_type"
-    """``by_type``: one ``list_by_type`` per record type asked for; ``all``: one
-    ``list_all_by_dns_zone`` for every type (fewer calls in a small zone)."""
+    read: Literal["by_type", "all", "get"] = "by_type"
+    """``by_type``: one ``list_by_type`` per record type asked for (every page); ``all``: one
+    ``list_all_by_dns_zone`` for every type (fewer calls in a small zone); ``get``: one GET
+    per managed record set, the only reads that record-set-scoped role assignments allow
+    (listing needs read on the zone)."""
     page_size: int | None = Field(default=None, ge=1, le=1000)
     """``$top`` of list calls (default: the API's page size, 100)."""
     max_pages: int = Field(default=1000, ge=1, le=100_000)

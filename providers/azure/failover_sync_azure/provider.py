@@ -180,6 +180,8 @@ class AzureProvider(Provider):
 
     async def _read(self, zone: Zone, keys: Collection[RecordKey]) -> dict[RecordKey, Seen]:
         target = self._target(zone)
+        if self.settings.read == "get":
+            return await self._read_each(zone, target, keys)
         wanted = {(records.relative_name(n, zone.name), t): (n, t) for n, t in keys}
         types = sorted({t for _, t in keys})
         listings: list[tuple[str | None, list[RecordSet]]] = []
@@ -206,10 +208,31 @@ class AzureProvider(Provider):
                 found[key] = Seen(rs, records.to_rrset(rs, zone.name, listed))
         return {key: found.get(key, Seen(None, None)) for key in keys}
 
+    async def _read_each(
+        self, zone: Zone, target: Target, keys: Collection[RecordKey]
+    ) -> dict[RecordKey, Seen]:
+        limit = asyncio.Semaphore(self.settings.max_concurrency)
+
+        async def one(key: RecordKey) -> Seen:
+            name, rtype = key
+            relative = records.relative_name(name, zone.name)
+            async with limit:
+                rs = await self.client.get(
+                    target.subscription, target.group, target.name, rtype, relative
+                )
+            return Seen(
+                rs, None if rs is None else records.to_rrset(rs, zone.name, rtype, relative)
+            )
+
+        ordered = list(keys)
+        return dict(zip(ordered, await asyncio.gather(*(one(k) for k in ordered)), strict=True))
+
     async def list_rrsets(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
         """The live RRsets of ``keys``: one list call per asked type and page (one in all
-        with ``read: all``). Raises MalformedAnswer for an answer that is not what the API
-        documents (HTML, wrong shapes, another zone's record sets), never an empty list."""
+        with ``read: all``, one GET per key with ``read: get``).
+
+        Raises MalformedAnswer for an answer that is not what the API documents (HTML, wrong
+        shapes, another zone's record sets), never an empty list."""
         if not keys:
             return []
         try:
@@ -230,7 +253,9 @@ class AzureProvider(Provider):
         rs = await self.client.get(
             target.subscription, target.group, target.name, change.type, relative
         )
-        seen = Seen(rs, None if rs is None else records.to_rrset(rs, zone.name, change.type))
+        seen = Seen(
+            rs, None if rs is None else records.to_rrset(rs, zone.name, change.type, relative)
+        )
         self._seen[(zone.name, change.key)] = seen
         if not _matches(seen, change):
             live = seen.rrset.values if seen.rrset is not None else ()
@@ -272,7 +297,7 @@ class AzureProvider(Provider):
                 etag=seen.etag,
             )
             self._seen[(zone.name, change.key)] = Seen(
-                written, records.to_rrset(written, zone.name, change.type)
+                written, records.to_rrset(written, zone.name, change.type, relative)
             )
         except CAUGHT as exc:
             self._seen.pop((zone.name, change.key), None)

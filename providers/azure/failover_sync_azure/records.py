@@ -137,14 +137,20 @@ def _text(value: object, field: str) -> str:
     return value
 
 
-def check_identity(rs: RecordSet, zone: str, rtype: str | None) -> tuple[str, str]:
+def check_identity(
+    rs: RecordSet, zone: str, rtype: str | None, name: str | None = None
+) -> tuple[str, str]:
     """``(relative name, TYPE)`` of ``rs`` after checking it belongs to ``zone``.
 
-    ``rtype`` is the type that was listed (None for a listing of every type). Raises
+    ``rtype`` is the type that was listed (None for a listing of every type), ``name`` the
+    relative name asked for by a GET (None for a listing). Raises
     MalformedAnswer when a field is missing or the record set is of another zone or type.
     """
+    asked = name
     name, kind, rid = _text(rs.name, "name"), _text(rs.type, "type"), _text(rs.id, "id")
     _text(rs.etag, "etag")
+    if asked is not None and name.lower() != asked.lower():
+        raise MalformedAnswer(f"a GET of record set {asked!r} answered {name[:80]!r}")
     if not kind.lower().startswith(TYPE_PREFIX):
         raise MalformedAnswer(f"record set {name!r} has resource type {kind[:80]!r}")
     found = kind[len(TYPE_PREFIX) :].upper()
@@ -162,14 +168,16 @@ def check_identity(rs: RecordSet, zone: str, rtype: str | None) -> tuple[str, st
     return name.lower(), found
 
 
-def to_rrset(rs: RecordSet, zone: str, rtype: str | None = None) -> RRset | None:
+def to_rrset(
+    rs: RecordSet, zone: str, rtype: str | None = None, name: str | None = None
+) -> RRset | None:
     """The RRset of a record set read from ``zone`` (None for a type the adapter ignores,
     or a record set with no records, which Azure allows and DNS does not publish).
 
     Raises MalformedAnswer (see :func:`check_identity`; also a TTL that is not a
     non-negative integer, or records of the wrong shape).
     """
-    name, found = check_identity(rs, zone, rtype)
+    name, found = check_identity(rs, zone, rtype, name)
     if found not in SUPPORTED:
         return None
     ttl = rs.ttl

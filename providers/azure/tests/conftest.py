@@ -13,7 +13,13 @@ from failover_sync_azure import AzureOptions, AzureProvider
 
 from failover_sync.model import Zone
 from providers.azure.tests.azfake import AzureDnsFake, FakeZone
-from providers.azure.tests.azhelpers import GROUP, SUBSCRIPTION, ZONE, ProviderFactory, TestCredential
+from providers.azure.tests.azhelpers import (
+    GROUP,
+    SUBSCRIPTION,
+    ZONE,
+    ProviderFactory,
+    TestCredential,
+)
 
 
 @pytest.fixture

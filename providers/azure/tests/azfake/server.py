@@ -36,13 +36,22 @@ Reply = tuple[int, dict[str, str], bytes]
 LIST_OPS = ("RecordSets_ListByType", "RecordSets_ListAllByDnsZone", "RecordSets_ListByDnsZone")
 DEFAULT_PAGE = 100
 _CA: trustme.CA | None = None
+_CERT: trustme.LeafCert | None = None
 
 
 def _ca() -> trustme.CA:
+    """One test CA per process (key generation is the slow part of a fake's start)."""
     global _CA
     if _CA is None:
         _CA = trustme.CA()
     return _CA
+
+
+def _server_cert() -> trustme.LeafCert:
+    global _CERT
+    if _CERT is None:
+        _CERT = _ca().issue_cert("127.0.0.1", "localhost")
+    return _CERT
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +115,7 @@ class AzureDnsFake:
     def start(self) -> AzureDnsFake:
         fake = self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        _ca().issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        _server_cert().configure_cert(context)
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -147,7 +156,9 @@ class AzureDnsFake:
                 super().finish_request(request, client_address)
 
         self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -175,9 +186,7 @@ class AzureDnsFake:
             self.zones[(subscription.lower(), group.lower(), zone.name)] = zone
         return zone
 
-    def set_record(
-        self, zone: FakeZone, rtype: str, name: str, ttl: int, values: list[str]
-    ) -> str:
+    def set_record(self, zone: FakeZone, rtype: str, name: str, ttl: int, values: list[str]) -> str:
         """Write a record set out of band (another tool, a person): returns its new ETag."""
         body = {"properties": {"TTL": ttl, _field(rtype): wire_values(rtype, values)}}
         with self._lock:
@@ -213,7 +222,9 @@ class AzureDnsFake:
         query = parse_qsl(url.query, keep_blank_values=True)
         lowered = {k.lower(): v for k, v in headers.items()}
         op, params, problems = self.spec.check_request(method, url.path, query, headers, raw)
-        status, extra, body = self._answer(op, params, problems, dict(query), lowered, raw, url.path)
+        status, extra, body = self._answer(
+            op, params, problems, dict(query), lowered, raw, url.path
+        )
         with self._lock:
             self.calls.append(
                 Call(
@@ -302,11 +313,17 @@ class AzureDnsFake:
         raw: bytes,
         path: str,
     ) -> tuple[int, dict[str, Any] | None]:
-        key = (params["subscriptionId"].lower(), params["resourceGroupName"].lower(),
-               unquote(params["zoneName"]).lower())
+        key = (
+            params["subscriptionId"].lower(),
+            params["resourceGroupName"].lower(),
+            unquote(params["zoneName"]).lower(),
+        )
         rtype = params.get("recordType", "").upper()
         name = unquote(params.get("relativeRecordSetName", "")).lower()
-        prefix = f"/subscriptions/{key[0]}/resourceGroups/{key[1]}/providers/Microsoft.Network/dnszones/{key[2]}"
+        prefix = (
+            f"/subscriptions/{key[0]}/resourceGroups/{key[1]}"
+            f"/providers/Microsoft.Network/dnszones/{key[2]}"
+        )
         kind = {"GET": "read", "PUT": "write", "DELETE": "delete"}.get(op.method, "write")
         scope = f"{prefix}/{rtype}/{name}" if name else prefix
         action = f"Microsoft.Network/dnszones/{rtype or 'recordsets'}/{kind}"

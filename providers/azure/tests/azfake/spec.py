@@ -152,7 +152,9 @@ class SwaggerSpec:
                 best = (op, values)
         return best if best is not None else (None, {})
 
-    def _schema_problems(self, uri: str, schema: dict[str, Any], value: Any, where: str) -> list[str]:
+    def _schema_problems(
+        self, uri: str, schema: dict[str, Any], value: Any, where: str
+    ) -> list[str]:
         validator = Draft4Validator(schema, registry=self._registry)
         return [
             f"{where}{'/' + '/'.join(map(str, e.absolute_path)) if e.absolute_path else ''}: "
@@ -195,8 +197,11 @@ class SwaggerSpec:
         values = {
             "path": path_params,
             "query": dict(query),
-            "header": {p["name"]: lowered[p["name"].lower()] for p in op.params("header")
-                       if p["name"].lower() in lowered},
+            "header": {
+                p["name"]: lowered[p["name"].lower()]
+                for p in op.params("header")
+                if p["name"].lower() in lowered
+            },
         }
         for param in op.parameters:
             where, name = param["in"], param["name"]

@@ -88,7 +88,9 @@ class FakeZone:
 
     def listing(self, rtype: str | None) -> list[dict[str, Any]]:
         """Record sets of ``rtype`` (every type when None), sorted by name then type."""
-        keys = sorted((k for k in self.sets if rtype is None or k[0] == rtype), key=lambda k: k[::-1])
+        keys = sorted(
+            (k for k in self.sets if rtype is None or k[0] == rtype), key=lambda k: k[::-1]
+        )
         return [self.render(t, n) for t, n in keys]
 
     def put(
@@ -111,9 +113,7 @@ class FakeZone:
                 f"The Record set {name} has been modified (etag mismatch).",
             )
         if if_none_match == "*" and existing is not None:
-            raise APIFailure(
-                412, "PreconditionFailed", f"The Record set {name} exists already."
-            )
+            raise APIFailure(412, "PreconditionFailed", f"The Record set {name} exists already.")
         props = dict(body.get("properties") or {})
         for other, fname in RECORD_FIELDS.items():
             if other != rtype and fname in props:
@@ -131,9 +131,7 @@ class FakeZone:
         """Delete a record set: 200 deleted, 204 not there, 412 on a stale If-Match."""
         existing = self.sets.get((rtype, name))
         if if_match is not None and (existing is None or existing["etag"] != if_match):
-            raise APIFailure(
-                412, "PreconditionFailed", f"The Record set {name} has been modified."
-            )
+            raise APIFailure(412, "PreconditionFailed", f"The Record set {name} has been modified.")
         if existing is None:
             return 204
         if rtype == "SOA":
