@@ -239,6 +239,8 @@ class AzureProvider(Provider):
             seen = await self._read(zone, keys)
         except CAUGHT as exc:
             raise self._error(exc, zone, "reading record sets") from None
+        except ValueError as exc:  # a key outside the zone: a caller's mistake, named
+            raise ProviderError(str(exc), provider=self.name, zone=zone.name) from None
         for key, item in seen.items():
             self._seen[(zone.name, key)] = item
         return [item.rrset for key in keys if (item := seen[key]).rrset is not None]
