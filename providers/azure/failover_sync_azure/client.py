@@ -19,9 +19,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.pipeline import PipelineRequest
+from azure.core.rest import HttpRequest
 from azure.mgmt.dns.aio import DnsManagementClient
 from azure.mgmt.dns.models import RecordSet
 
@@ -35,6 +38,14 @@ API_VERSION = "2018-05-01"
 RECORD_NOT_FOUND = "NotFound"
 """ARM's error code of a GET on a record set that does not exist (a missing zone or group
 answers ``ParentResourceNotFound`` / ``ResourceGroupNotFound`` / ``ResourceNotFound``)."""
+
+
+def _require_value(items: list[RecordSet] | None) -> list[RecordSet]:
+    """A page without ``value`` is not an empty page (ARM always sends the array)."""
+    if not isinstance(items, list):
+        raise MalformedAnswer("a page of record sets has no 'value' array")
+    return items
+
 
 _BUCKETS: dict[tuple[str, str, Kind], TokenBucket] = {}
 
@@ -95,10 +106,19 @@ class DnsClient:
                 base_url=self._base_url,
                 api_version=API_VERSION,
                 retry_total=self._sdk_retries,
+                raw_request_hook=self._same_origin,
                 **self._transport,
             )
             self._clients[subscription] = client
         return client
+
+    def _same_origin(self, request: PipelineRequest[HttpRequest]) -> None:
+        """Refuse, before it is sent with our token, a request to another host than
+        ``base_url``: a ``nextLink`` that points elsewhere is a malformed answer."""
+        wanted = urlsplit(self._base_url)
+        got = urlsplit(request.http_request.url)
+        if (got.scheme, got.netloc.lower()) != (wanted.scheme, wanted.netloc.lower()):
+            raise MalformedAnswer(f"a nextLink points to {got.scheme}://{got.netloc[:100]}")
 
     async def _call(self, subscription: str, kind: Kind, fn: Callable[[], Awaitable[T]]) -> T:
         rate, burst = self._rates[kind]
@@ -131,9 +151,9 @@ class DnsClient:
         """
         ops = self._client(subscription).record_sets
         if rtype is None:
-            pages = ops.list_all_by_dns_zone(group, zone, top=self._page_size)
+            pages = ops.list_all_by_dns_zone(group, zone, top=self._page_size, cls=_require_value)
         else:
-            pages = ops.list_by_type(group, zone, rtype, top=self._page_size)
+            pages = ops.list_by_type(group, zone, rtype, top=self._page_size, cls=_require_value)
         iterator = pages.by_page()  # each page is fetched lazily, by anext, in the budget
         out: list[RecordSet] = []
         for _ in range(self._max_pages):

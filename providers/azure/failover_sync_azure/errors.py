@@ -95,6 +95,8 @@ def _detail(exc: HttpResponseError) -> str:
 def classify(exc: Exception, *, provider: str, zone: str, what: str) -> ProviderError:
     """The core error for ``exc`` raised while doing ``what`` ("PUT A app") in ``zone``."""
     where = f"Azure DNS zone {zone.rstrip('.')}: {what}"
+    if isinstance(exc, MalformedAnswer) and not exc.provider:  # ours, from records/client
+        return MalformedAnswer(f"{where}: malformed answer: {exc}", provider=provider, zone=zone)
     if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, Throttled):

@@ -130,7 +130,7 @@ class SwaggerSpec:
                         tuple(params),
                         op["responses"],
                         "x-ms-pageable" in op,
-                        re.compile(regex),
+                        re.compile(regex, re.IGNORECASE),  # ARM paths ignore case
                         literal,
                     )
                 )
