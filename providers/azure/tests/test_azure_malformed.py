@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import pytest
@@ -133,7 +134,7 @@ def test_next_link_to_another_host_is_not_followed(
     """The token would go with it: refused before sending."""
     elsewhere = page(nextLink="https://127.0.0.2:9/steal?$skiptoken=1")
     fake.fail_next(Fault(200, raw=elsewhere, operation=LIST))
-    with pytest.raises(MalformedAnswer, match="nextLink points to https://127.0.0.2:9"):
+    with pytest.raises(MalformedAnswer, match=re.escape("nextLink points to https://127.0.0.2:9")):
         listed(fake, provider_factory, zone)
     assert fake.count() == 1
 
