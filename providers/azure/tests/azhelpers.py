@@ -32,3 +32,32 @@ class TestCredential:
 
     async def close(self) -> None:
         pass
+
+
+def config_yaml(base_url: str, ca_file: str, records: dict[str, tuple[str, str]]) -> str:
+    """A config with provider ``az`` on the fake (token from ``AZURE_TEST_TOKEN``), zone
+    example.test and one failover A record per label of ``records`` over its two values
+    (primary first)."""
+    text = "".join(
+        f"  {label}.{ZONE}:\n    type: A\n    policy: failover\n"
+        f"    records: [{{value: {primary}}}, {{value: {secondary}}}]\n"
+        for label, (primary, secondary) in records.items()
+    )
+    return f"""
+providers:
+  az:
+    type: azure
+    subscription_id: "{SUBSCRIPTION}"
+    resource_group: {GROUP}
+    base_url: "{base_url}"
+    ca_file: "{ca_file}"
+    access_token_env: AZURE_TEST_TOKEN
+zones:
+  - {{name: {ZONE}, provider: az}}
+resync_seconds: 60
+defaults:
+  ttl: 60
+  health_check: {{protocol: HTTP, port: 9, path: /healthz, interval_seconds: 30,
+                 failure_threshold: 2, success_threshold: 1, request_timeout_seconds: 0.5}}
+records:
+{text}"""
