@@ -33,6 +33,12 @@ class TestCredential:
     async def close(self) -> None:
         pass
 
+    async def __aenter__(self) -> TestCredential:
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        await self.close()
+
 
 def config_yaml(base_url: str, ca_file: str, records: dict[str, tuple[str, str]]) -> str:
     """A config with provider ``az`` on the fake (token from ``AZURE_TEST_TOKEN``), zone

@@ -255,8 +255,8 @@ class AzureDnsFake:
         if op is None or problems:
             with self._lock:
                 self.violations.extend(problems)
-            status, payload = _error(400, "InvalidRequestContent", "; ".join(problems))
-            return status, {}, json.dumps(payload).encode()
+            status, refusal = _error(400, "InvalidRequestContent", "; ".join(problems))
+            return status, {}, json.dumps(refusal).encode()
         fault = self._take_fault(op.operation_id)
         if fault is not None:
             extra = {"Content-Type": fault.content_type}
@@ -265,8 +265,9 @@ class AzureDnsFake:
                 extra["Retry-After"] = str(math.ceil(seconds)) if seconds >= 1 else f"{seconds:.3g}"
             if fault.raw is not None:
                 return fault.status, extra, fault.raw
-            payload = {"error": {"code": fault.code, "message": fault.message}}
-            return fault.status, extra, json.dumps(payload).encode()
+            error = {"error": {"code": fault.code, "message": fault.message}}
+            return fault.status, extra, json.dumps(error).encode()
+        payload: dict[str, Any] | None
         try:
             status, payload = self._serve(op, params, query, headers, raw, path)
         except APIFailure as exc:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft4Validator
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "spec" / "dns.json"
@@ -95,8 +95,8 @@ class SwaggerSpec:
         response_doc = _strict(self.document, drop_read_only=False)
         self._registry: Registry[Any] = Registry().with_resources(
             [
-                (_REQUEST_URI, Resource(contents=request_doc, specification=DRAFT4)),
-                (_RESPONSE_URI, Resource(contents=response_doc, specification=DRAFT4)),
+                (_REQUEST_URI, DRAFT4.create_resource(request_doc)),
+                (_RESPONSE_URI, DRAFT4.create_resource(response_doc)),
             ]
         )
         self.operations = self._operations()
@@ -167,7 +167,8 @@ class SwaggerSpec:
         text = json.dumps(schema).replace('"#/definitions/', f'"{uri}#/definitions/')
         rebased: dict[str, Any] = json.loads(text)
         if "$ref" not in rebased:
-            return _strict(rebased, drop_read_only=uri == _REQUEST_URI)
+            strict: dict[str, Any] = _strict(rebased, drop_read_only=uri == _REQUEST_URI)
+            return strict
         return rebased
 
     def check_request(
