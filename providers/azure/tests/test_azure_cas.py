@@ -246,3 +246,21 @@ def test_an_empty_record_set_reads_as_absent_and_is_written_with_its_etag(
 
     asyncio.run(case())
     assert writes(fake) == [("PUT", "A/app", etag, None)]
+
+
+def test_writes_of_a_zone_go_out_in_bounded_concurrency(
+    fake: AzureDnsFake, fake_zone: FakeZone, provider_factory: ProviderFactory, zone: Zone
+) -> None:
+    fake.write_seconds = 0.1
+    rrsets = [RRset.of(f"n{i}.example.test.", "A", 60, ["192.0.2.1"]) for i in range(8)]
+
+    async def case() -> None:
+        provider = provider_factory(max_concurrency=3)
+        try:
+            await provider.apply(zone, [upsert(r) for r in rrsets])
+            assert set(await provider.list_rrsets(zone, [r.key for r in rrsets])) == set(rrsets)
+        finally:
+            await provider.aclose()
+
+    asyncio.run(case())
+    assert 2 <= fake.max_in_flight <= 3

@@ -15,6 +15,7 @@ from failover_sync_azure import AzureOptions, AzureProvider
 from failover_sync import ProviderError, RetryPolicy, SecretUnavailable, TransientProviderError
 from failover_sync.model import RRset, Zone
 from failover_sync.testing import upsert
+from failover_sync.testing.backends import BlackHole
 from providers.azure.tests.azfake import AzureDnsFake, Fault
 from providers.azure.tests.azhelpers import GROUP, SUBSCRIPTION, ProviderFactory, TestCredential
 
@@ -227,3 +228,15 @@ def test_options_reject_bad_values() -> None:
         AzureOptions(access_token_env="A", access_token_file=Path("t"))
     with pytest.raises(ValueError, match="extra"):
         AzureOptions(client_secret="x")  # type: ignore[call-arg]
+
+
+def test_a_timeout_is_transient(provider_factory: ProviderFactory, zone: Zone) -> None:
+    """ARM accepts the connection and never answers (not even the TLS handshake)."""
+    hole = BlackHole("127.0.0.1")
+    try:
+        provider = provider_factory(base_url=f"https://127.0.0.1:{hole.port}", timeout_seconds=0.3)
+        error = read_error(provider, zone)
+    finally:
+        hole.close()
+    assert isinstance(error, TransientProviderError)
+    assert "connection to ARM failed" in str(error)

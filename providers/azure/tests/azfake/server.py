@@ -105,6 +105,11 @@ class AzureDnsFake:
         self.faults: deque[Fault] = deque()
         self.before_write: Callable[[str, str, str], None] | None = None
         """Called with (operationId, TYPE, name) before a PUT or DELETE is served."""
+        self.write_seconds = 0.0
+        """How long each PUT or DELETE takes to serve (ARM's latency), seconds."""
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """Most PUT/DELETE requests served at once."""
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="azfake-")
@@ -354,6 +359,7 @@ class AzureDnsFake:
         if op.operation_id in ("RecordSets_CreateOrUpdate", "RecordSets_Delete"):
             if self.before_write is not None:
                 self.before_write(op.operation_id, rtype, name)
+            self._hold_write()
             with self._lock:
                 if op.operation_id == "RecordSets_Delete":
                     return zone.delete(rtype, name, if_match=headers.get("if-match")), None
@@ -365,6 +371,17 @@ class AzureDnsFake:
                     if_none_match=headers.get("if-none-match"),
                 )
         raise APIFailure(400, "NotEmulated", f"the fake does not serve {op.operation_id}")
+
+    def _hold_write(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.write_seconds:
+                time.sleep(self.write_seconds)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     def _page(
         self, zone: FakeZone, rtype: str | None, query: dict[str, str], path: str
