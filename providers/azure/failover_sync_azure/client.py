@@ -126,6 +126,8 @@ class DnsClient:
         blocked = bucket.blocked_for()
         if blocked > 0:
             raise Throttled(f"ARM asked to wait {blocked:.1f} s more (HTTP 429)", blocked)
+        # A refused call keeps the token it reserved: the bucket counts it as sent, which errs
+        # on the side of ARM's budget (its retry waits behind it).
         wait = bucket.reserve()
         if wait > self._max_wait:
             raise Throttled(

@@ -26,6 +26,7 @@ its phase to finish, and the error is raised (permanent before transient).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,8 +142,12 @@ class AzureProvider(Provider):
             }
             if opts.ca_file is not None:
                 transport["connection_verify"] = str(self.config_dir / opts.ca_file)
-            principal = opts.managed_identity_client_id or (
-                "token" if opts.access_token_env or opts.access_token_file else "default"
+            # The identity ARM counts calls against (a client id, never a secret).
+            principal = (
+                opts.managed_identity_client_id
+                or ("token" if opts.access_token_env or opts.access_token_file else None)
+                or os.environ.get("AZURE_CLIENT_ID")
+                or "default"
             )
             self._client = DnsClient(
                 credential,

@@ -48,8 +48,14 @@ def absolute_name(relative: str, zone: str) -> str:
 
 
 def txt_strings(value: str) -> list[str]:
-    """``'"a b" "c"'`` -> ``["a b", "c"]`` (RFC 1035 section 5.1 presentation format)."""
-    rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, value)
+    """``'"a b" "c"'`` -> ``["a b", "c"]`` (RFC 1035 section 5.1 presentation format).
+
+    Raises ValueError for text that is not TXT data (an unbalanced quote, a string over 255
+    bytes)."""
+    try:
+        rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, value)
+    except dns.exception.DNSException as exc:
+        raise ValueError(f"TXT value {value[:60]!r} is not valid: {exc}") from None
     assert isinstance(rdata, TXT)
     return [s.decode("utf-8", "surrogateescape") for s in rdata.strings]
 

@@ -8,7 +8,8 @@ Swagger 2.0 document copied to ``tests/spec/dns.json`` (:mod:`.spec`). HTTP and 
 :mod:`.server`.
 """
 
-from .server import AzureDnsFake, Call, Fault, running_fake
+from .calls import Call, Fault
+from .server import AzureDnsFake, running_fake
 from .spec import SwaggerSpec, load_spec
 from .store import APIFailure, FakeZone
 

@@ -21,7 +21,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
+from .calls import Call, Fault
 from .spec import Operation, load_spec
-from .store import APIFailure, FakeZone, wire_values
+from .store import RECORD_FIELDS, APIFailure, FakeZone, wire_values
 
 Reply = tuple[int, dict[str, str], bytes]
 LIST_OPS = ("RecordSets_ListByType", "RecordSets_ListAllByDnsZone", "RecordSets_ListByDnsZone")
@@ -52,37 +52,6 @@ def _server_cert() -> trustme.LeafCert:
     if _CERT is None:
         _CERT = _ca().issue_cert("127.0.0.1", "localhost")
     return _CERT
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One request as received: operationId (``?`` if none matched), method, path, query,
-    status answered, the precondition headers, and the time (monotonic seconds)."""
-
-    operation: str
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
-    status: int
-    if_match: str | None
-    if_none_match: str | None
-    at: float
-
-
-@dataclass
-class Fault:
-    """Answer the next ``count`` requests of ``operation`` (None: any) with ``status`` and a
-    CloudError ``code``/``message`` (``retry_after`` seconds as ``Retry-After``), or with
-    ``raw`` as the body as is (a malformed answer: an HTML page, wrong shapes)."""
-
-    status: int
-    code: str = "InjectedFault"
-    message: str = "injected by the test"
-    count: int = 1
-    retry_after: float | None = None
-    operation: str | None = None
-    raw: bytes | None = None
-    content_type: str = "application/json"
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
@@ -195,7 +164,7 @@ class AzureDnsFake:
 
     def set_record(self, zone: FakeZone, rtype: str, name: str, ttl: int, values: list[str]) -> str:
         """Write a record set out of band (another tool, a person): returns its new ETag."""
-        body = {"properties": {"TTL": ttl, _field(rtype): wire_values(rtype, values)}}
+        body = {"properties": {"TTL": ttl, RECORD_FIELDS[rtype]: wire_values(rtype, values)}}
         with self._lock:
             zone.put(rtype, name, body, if_match=None, if_none_match=None)
             etag: str = zone.sets[(rtype, name)]["etag"]
@@ -207,7 +176,7 @@ class AzureDnsFake:
             stored = zone.sets.get((rtype, name))
             if stored is None:
                 return None
-            field = stored["properties"].get(_field(rtype))
+            field = stored["properties"].get(RECORD_FIELDS[rtype])
         if rtype == "CNAME":
             return [field["cname"]] if field else []
         key = {"A": "ipv4Address", "AAAA": "ipv6Address", "TXT": "value"}[rtype]
@@ -396,12 +365,6 @@ class AzureDnsFake:
                 f"&$skiptoken={start + top}"
             )
         return page
-
-
-def _field(rtype: str) -> str:
-    from .store import RECORD_FIELDS
-
-    return RECORD_FIELDS[rtype]
 
 
 @contextlib.contextmanager
