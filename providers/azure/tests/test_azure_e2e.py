@@ -85,8 +85,9 @@ def test_failover_and_failback_through_the_cli(
     )
     proc = process.start()
     try:
+        # A call is logged just after the store changed: wait for both.
         wait_until(
-            lambda: fake.values(fake_zone, "A", "app") == [WEB[0]],
+            lambda: fake.values(fake_zone, "A", "app") == [WEB[0]] and fake.count(PUT) >= 2,
             timeout=15,
             what="first publish",
             process=proc,
@@ -103,7 +104,9 @@ def test_failover_and_failback_through_the_cli(
         puts_before = fake.count(PUT)
         servers[WEB[0]].stop()
         wait_until(
-            lambda: fake.values(fake_zone, "A", "app") == [WEB[1]],
+            lambda: (
+                fake.values(fake_zone, "A", "app") == [WEB[1]] and fake.count(PUT) > puts_before
+            ),
             timeout=15,
             what="failover",
             process=proc,
