@@ -159,10 +159,11 @@ class DnsClient:
         iterator = pages.by_page()  # each page is fetched lazily, by anext, in the budget
         out: list[RecordSet] = []
         for _ in range(self._max_pages):
-            page = await self._call(subscription, "read", lambda: anext(iterator, None))
-            if page is None:
-                return out
+            page = await self._call(subscription, "read", lambda: anext(iterator))
             out.extend([item async for item in page])
+            # The page's nextLink: none means the last page, and no call (nor token) more.
+            if getattr(iterator, "continuation_token", None) is None:
+                return out
         raise MalformedAnswer(f"the listing has more than {self._max_pages} pages")
 
     async def get(

@@ -5,12 +5,14 @@ options or credentials missing."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 from pathlib import Path
 
 import pytest
 from azure.identity.aio import DefaultAzureCredential
 from failover_sync_azure import AzureOptions, AzureProvider
+from failover_sync_azure.client import bucket_for
 
 from failover_sync import ProviderError, RetryPolicy, SecretUnavailable, TransientProviderError
 from failover_sync.model import RRset, Zone
@@ -168,18 +170,24 @@ def test_write_budget_refuses_before_sending(
 def test_the_bucket_waits_when_the_wait_is_short(
     fake: AzureDnsFake, provider_factory: ProviderFactory, zone: Zone
 ) -> None:
+    """A call that finds the bucket empty waits for its token (here 1/4 s) and goes out."""
+    principal = secrets.token_hex(4)
+
     async def case() -> None:
-        provider = provider_factory(reads_per_second=20, read_burst=1)
+        provider = provider_factory(
+            reads_per_second=4, read_burst=1, managed_identity_client_id=principal
+        )
         try:
             for _ in range(3):
-                await provider.list_rrsets(zone, [(APP, "A")])
+                assert await provider.list_rrsets(zone, [(APP, "A")]) == []
         finally:
             await provider.aclose()
 
     asyncio.run(case())
-    calls = [c.at for c in fake.calls]
-    assert len(calls) == 3
-    assert calls[2] - calls[0] >= 2 / 20 * 0.9  # spread by the 20/s refill
+    bucket = bucket_for(SUBSCRIPTION, principal, "read", 4, 1)
+    assert bucket.acquired == 3
+    assert bucket.waited_seconds > 0
+    assert fake.count(LIST) == 3
 
 
 def test_connection_refused_is_transient(provider_factory: ProviderFactory, zone: Zone) -> None:
