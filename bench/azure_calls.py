@@ -100,13 +100,15 @@ async def _scenario(fake: AzureDnsFake, names: int, directory: Path) -> None:
             elapsed += seconds
         reads = sum(n for op, n in total.items() if op in READS)
         writes = sum(total.values()) - reads
+        read_rate, read_bucket = ARM["read"]
+        write_rate, write_bucket = ARM["write"]
         print(
             f"{names:>5} 10 failovers: {sum(total.values())} calls in {elapsed:.3f} s of "
-            f"reconciles: reads {reads} ({reads / elapsed:.0f}/s), writes {writes} "
-            f"({writes / elapsed:.0f}/s); ARM allows reads {ARM['read'][0]:g}/s (bucket "
-            f"{ARM['read'][1]}), writes {ARM['write'][0]:g}/s (bucket {ARM['write'][1]}): "
-            f"{writes / ARM['write'][1]:.0%} of the write bucket, refilled in "
-            f"{writes / ARM['write'][0]:.1f} s"
+            f"reconciles: reads {reads} ({reads / elapsed:.0f}/s, {reads / read_bucket:.0%} of "
+            f"ARM's bucket of {read_bucket}, refilled at {read_rate:g}/s in "
+            f"{reads / read_rate:.1f} s), writes {writes} ({writes / elapsed:.0f}/s, "
+            f"{writes / write_bucket:.0%} of the bucket of {write_bucket}, refilled at "
+            f"{write_rate:g}/s in {writes / write_rate:.1f} s)"
         )
     finally:
         await ctl.prober.aclose()
