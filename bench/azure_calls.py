@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from failover_sync.config.loader import load_config_text
 from failover_sync.controller.controller import Controller
 from failover_sync.health.probes import Prober
-from failover_sync.plan.safety import safety_for
 from failover_sync.provider.retry import RetryPolicy
+from failover_sync.testing import standard_guards
 from providers.azure.tests.azfake import AzureDnsFake
 from providers.azure.tests.azhelpers import GROUP, SUBSCRIPTION, ZONE, config_yaml
 
@@ -62,13 +62,14 @@ async def _scenario(fake: AzureDnsFake, names: int, directory: Path) -> None:
     path = directory / f"failover-sync-{names}.yaml"
     path.write_text(text)
     config = load_config_text(text, path)
+    desired = {zone: config.records_of(zone) for zone in config.zones}
     ctl = Controller(
-        desired={zone: config.records_of(zone) for zone in config.zones},
-        providers=config.build_providers(),
-        prober=Prober(),
+        desired,
+        config.build_providers(),
+        Prober(),
         resync_seconds=config.resync_seconds,
         retry=RetryPolicy(attempts=4, initial_seconds=0.01, max_seconds=0.05),
-        safety=safety_for(config, adopt=False, force=False),  # as the CLI: markers, brakes
+        guards=standard_guards(desired),  # as the CLI: markers, brakes
     )
     (zone,) = ctl.desired
 
