@@ -14,8 +14,10 @@ Calls, all over TCP except ``query`` reads (UDP, TCP on truncation)::
                               (a server may skip an add silently, RFC 2136 section 3.4.2.2)
 
 Errors are classified in :mod:`failover_sync_rfc2136.errors`. A failed prerequisite (someone
-changed an RRset between our read and our write) is a TransientProviderError: the core's
-RetryPolicy re-reads, re-plans and tries again, then reports.
+changed an RRset between our read and our write, or created one we read as absent: the
+prerequisite "RRset does not exist", RFC 2136 section 2.4.3) is a StaleRRsetError: the core
+re-reads and re-plans. A transfer without the zone's SOA at the apex, or with more than
+:data:`MAX_TRANSFER_RECORDS` records, is a MalformedAnswer (never "no records").
 """
 
 from __future__ import annotations
@@ -34,11 +36,12 @@ import dns.message
 import dns.name
 import dns.rcode
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.xfr
 import dns.zone
 
-from failover_sync.errors import ProviderError
+from failover_sync import MalformedAnswer, ProviderError
 from failover_sync.model import Action, Change, RecordKey, RRset, Zone
 from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
 from failover_sync_rfc2136 import errors
@@ -49,6 +52,44 @@ log = logging.getLogger(__name__)
 
 QUERY_CONCURRENCY = 16
 """Queries in flight at once with ``read: query`` (one per managed RRset)."""
+
+MAX_TRANSFER_RECORDS = 200_000
+"""Records one AXFR may bring: 20 times Route 53's default quota of 10,000 per zone, far above
+a zone that failover-sync manages; more is a MalformedAnswer (the transfer stops there, so a
+runaway server cannot fill memory)."""
+
+VERSION_TIMEOUT = 1.0
+"""Seconds to wait for the ``version.bind`` answer that names the server kind in errors."""
+
+
+class _TooLarge(Exception):
+    """Raised inside the transfer when it brings more than MAX_TRANSFER_RECORDS records."""
+
+
+class _BoundedTransaction(dns.zone.Transaction):
+    """A zone transaction that counts the records an inbound transfer puts (one call per RR)."""
+
+    def _put_rdataset(self, name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> None:
+        zone = self.manager
+        assert isinstance(zone, _BoundedZone)
+        zone.records += 1
+        if zone.records > zone.limit:
+            raise _TooLarge
+        super()._put_rdataset(name, rdataset)  # type: ignore[no-untyped-call]
+
+
+class _BoundedZone(dns.zone.Zone):
+    """The zone an AXFR is received into, at most ``limit`` records."""
+
+    def __init__(self, origin: str, limit: int) -> None:
+        super().__init__(origin)
+        self.limit = limit
+        self.records = 0
+
+    def writer(self, replacement: bool = False) -> dns.zone.Transaction:
+        txn = _BoundedTransaction(self, replacement)
+        txn._setup_version()  # type: ignore[no-untyped-call]
+        return txn
 
 
 class RFC2136Provider(Provider):
@@ -65,6 +106,8 @@ class RFC2136Provider(Provider):
         self.opts = options
         self._tsig: Tsig | None = None
         self._tsig_loaded = False
+        self._version: str | None = None
+        self._version_asked = False
 
     def __repr__(self) -> str:
         return f"RFC2136Provider({self.name!r}, server={self.server_label})"
@@ -113,6 +156,39 @@ class RFC2136Provider(Provider):
             names=names,
         )
 
+    async def _server_version(self, address: str) -> str | None:
+        """The server's ``version.bind`` (CH TXT) text, asked once per provider; None when it
+        does not answer one (hidden version, timeout)."""
+        if self._version_asked:
+            return self._version
+        self._version_asked = True
+        query = dns.message.make_query("version.bind.", "TXT", "CH")
+        try:
+            response = await dns.asyncquery.udp(
+                query, address, timeout=VERSION_TIMEOUT, port=self.opts.port
+            )
+        except Exception:
+            return None  # only an error message's wording depends on it
+        for rrset in response.answer:
+            for rdata in rrset:
+                strings = getattr(rdata, "strings", ())
+                text = b"".join(strings).decode("ascii", "replace").strip()
+                if text:
+                    self._version = text[:80]
+                    return self._version
+        return None
+
+    async def _error(
+        self, outcome: BaseException | dns.rcode.Rcode, ctx: errors.Context, address: str
+    ) -> ProviderError:
+        """The error for a failed exchange; for an answer whose meaning depends on the server
+        (plain NOTAUTH, TSIG BADKEY) the server's version is asked first to word it."""
+        if errors.is_ambiguous(outcome):
+            ctx.version = await self._server_version(address)
+        if isinstance(outcome, BaseException):
+            return errors.from_exception(outcome, ctx)
+        return errors.from_rcode(outcome, ctx)
+
     # -- reading ---------------------------------------------------------------------------
 
     async def list_rrsets(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
@@ -129,7 +205,7 @@ class RFC2136Provider(Provider):
         address = await self._address(ctx)
         # A Zone is dnspython's transaction manager for inbound transfers; serial=None forces
         # a full AXFR rather than IXFR (we keep no copy to increment from).
-        received = dns.zone.Zone(zone.name)
+        received = _BoundedZone(zone.name, MAX_TRANSFER_RECORDS)
         query, _ = dns.xfr.make_query(received, serial=None)
         if tsig is not None:
             query.use_tsig(tsig.keyring, keyname=tsig.name, algorithm=tsig.algorithm)
@@ -142,8 +218,22 @@ class RFC2136Provider(Provider):
                 timeout=self.opts.timeout_seconds,
                 lifetime=self.opts.timeout_seconds,
             )
+        except _TooLarge:
+            raise MalformedAnswer(
+                f"{self.server_label}: transfer of zone {zone.name} brought more than "
+                f"{MAX_TRANSFER_RECORDS} records; stopped there",
+                provider=self.name,
+                zone=zone.name,
+            ) from None
         except Exception as exc:
-            raise errors.from_exception(exc, ctx) from None
+            raise await self._error(exc, ctx, address) from None
+        if received.get_rdataset("@", "SOA") is None:
+            # dnspython checks the SOA framing of AXFR; a zone read must hold the apex SOA too.
+            raise MalformedAnswer(
+                f"{self.server_label}: transfer of zone {zone.name} has no SOA at the apex",
+                provider=self.name,
+                zone=zone.name,
+            )
         found = []
         for name, rtype in keys:
             rdataset = received.get_rdataset(name, rtype)
@@ -180,10 +270,10 @@ class RFC2136Provider(Provider):
                 query, address, timeout=self.opts.timeout_seconds, port=self.opts.port
             )
         except Exception as exc:
-            raise errors.from_exception(exc, ctx) from None
+            raise await self._error(exc, ctx, address) from None
         rcode = response.rcode()
         if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            raise errors.from_rcode(rcode, ctx)
+            raise await self._error(rcode, ctx, address)
         if not response.flags & dns.flags.AA:
             # A cache or a secondary that lost the zone answers without AA: its data may be
             # stale, and compare-and-swap against stale values would only ever conflict.
@@ -216,10 +306,10 @@ class RFC2136Provider(Provider):
                     batch.message, address, timeout=self.opts.timeout_seconds, port=self.opts.port
                 )
             except Exception as exc:
-                raise errors.from_exception(exc, bctx) from None
+                raise await self._error(exc, bctx, address) from None
             rcode = response.rcode()
             if rcode != dns.rcode.NOERROR:
-                raise errors.from_rcode(rcode, bctx)
+                raise await self._error(rcode, bctx, address)
             log.debug(
                 "rfc2136 update %d/%d of %s: %d RRsets, NOERROR",
                 index,
