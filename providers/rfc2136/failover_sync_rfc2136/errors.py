@@ -140,11 +140,35 @@ def from_rcode(rcode: dns.rcode.Rcode, ctx: Context) -> ProviderError:
 
 def is_ambiguous(outcome: BaseException | dns.rcode.Rcode) -> bool:
     """True for plain NOTAUTH and TSIG BADKEY: worth asking the server what it is."""
-    if isinstance(outcome, dns.tsig.PeerBadKey):
+    if isinstance(outcome, dns.tsig.PeerBadKey) or _unsigned_answer(outcome):
         return True
     if isinstance(outcome, dns.xfr.TransferError):
-        return int(outcome.rcode) == dns.rcode.NOTAUTH
-    return outcome == dns.rcode.NOTAUTH
+        return int(outcome.rcode) in (dns.rcode.NOTAUTH, dns.rcode.REFUSED)
+    return outcome in (dns.rcode.NOTAUTH, dns.rcode.REFUSED)
+
+
+def _unsigned_answer(outcome: BaseException | dns.rcode.Rcode) -> bool:
+    """dnspython's way of saying: we signed, the server answered unsigned (RFC 8945 5.3.2
+    has a server sign even its BADKEY/BADSIG errors; PowerDNS answers plain NOTAUTH)."""
+    return isinstance(outcome, dns.exception.FormError) and "requires a TSIG" in str(outcome)
+
+
+def _unsigned(ctx: Context) -> str:
+    meta = "TSIG-ALLOW-AXFR" if ctx.operation == "transfer" else "TSIG-ALLOW-DNSUPDATE"
+    meanings = (
+        f"a wrong secret for {ctx.key}, a key name or algorithm it does not know, or a key "
+        f"missing from the zone's {meta} metadata"
+    )
+    if ctx.kind == "powerdns":
+        return (
+            f"PowerDNS answered NOTAUTH without a TSIG signature{ctx.server_said}, which it "
+            f"gives for {meanings}: check `pdnsutil list-tsig-keys` and "
+            f"`pdnsutil get-meta {ctx.zone.rstrip('.')}`"
+        )
+    return (
+        f"the server answered without a TSIG signature{ctx.server_said}: it did not accept "
+        f"{ctx.key} (PowerDNS answers so for {meanings})"
+    )
 
 
 def _markers(ctx: Context) -> str:
@@ -208,6 +232,12 @@ def _refused(ctx: Context) -> str:
             "the message is unsigned: set tsig_key_file, or tsig_name + tsig_secret_env, "
             "to a key the server grants"
         )
+    elif ctx.operation == "update" and ctx.kind == "powerdns":
+        hint = (
+            f"PowerDNS{ctx.server_said} does not take updates of this zone with {ctx.key}: "
+            "the key is not in the zone's TSIG-ALLOW-DNSUPDATE metadata, or this address is "
+            "outside ALLOW-DNSUPDATE-FROM / allow-dnsupdate-from, or dnsupdate=no"
+        )
     elif ctx.operation == "update":
         hint = (
             f"the zone's update-policy (or allow-update) does not grant {ctx.listed} to {ctx.key}"
@@ -251,6 +281,8 @@ def from_exception(exc: BaseException, ctx: Context) -> ProviderError:
         return ctx.transient(f"connection failed: {exc.__class__.__name__}")
     if isinstance(exc, OSError):
         return ctx.transient(f"connection failed: {exc.strerror or exc}")
+    if _unsigned_answer(exc):
+        return ctx.permanent(_unsigned(ctx))
     if isinstance(exc, dns.exception.FormError):
         return MalformedAnswer(
             f"{ctx.server}: {ctx.operation} of zone {ctx.zone}: malformed answer: "
