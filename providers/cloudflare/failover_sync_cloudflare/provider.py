@@ -36,6 +36,7 @@ from typing import ClassVar
 
 import cloudflare
 
+from failover_sync import StaleRRsetError
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import Change, RecordKey, RRset, Zone
 from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
@@ -170,8 +171,10 @@ class CloudflareProvider(Provider):
             self._check_ttls(zone, changes, read)
             for change in changes:
                 if not batch.check_before(change, read):
-                    raise TransientProviderError(
-                        f"{change.name} {change.type} changed since it was read",
+                    raise StaleRRsetError(
+                        f"{change.name} {change.type} changed since it was read "
+                        f"(now {[r.content for r in read.get(change.key, [])]}); nothing "
+                        "was written",
                         provider=self.name,
                         zone=zone.name,
                     )
