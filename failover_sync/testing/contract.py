@@ -226,7 +226,8 @@ class ProviderContract:
                 if refused is None:
                     # None: an API (or stand-in) may merge; it must still hold ours.
                     assert live == [ours] or self.create_if_absent is None, live
-                    assert live and "192.0.2.1" in live[0].values, live
+                    assert live, live
+                    assert "192.0.2.1" in live[0].values, live
                 else:
                     assert isinstance(refused, TransientProviderError), refused
                     assert live == [theirs]

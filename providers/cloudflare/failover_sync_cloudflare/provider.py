@@ -37,7 +37,7 @@ from typing import ClassVar
 import cloudflare
 
 from failover_sync import StaleRRsetError
-from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync.errors import ProviderError
 from failover_sync.model import Change, RecordKey, RRset, Zone
 from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
 from failover_sync_cloudflare import batch
