@@ -113,3 +113,93 @@ def running(process: ManagedProcess) -> Iterator[ManagedProcess]:
         yield process
     finally:
         process.stop()
+
+
+_BIG_ANSWER_SCRIPT = r"""
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SIZE, CHUNKED = int(sys.argv[2]), sys.argv[3] == "chunked"
+PIECE = b'{"name": "x.test.", "type": "TXT", "ttl": 60, "records": []}, ' * 1024
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def do_GET(self):
+        if self.path == "/ready":
+            body = b"big-answer-server ready"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if CHUNKED:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(SIZE))
+        self.end_headers()
+        sent = 0
+        try:
+            head = b'{"name": "x.test.", "rrsets": ['
+            for part in [head] + [PIECE] * (SIZE // len(PIECE) + 1):
+                part = part[: SIZE - sent]
+                if not part:
+                    break
+                sent += len(part)
+                if CHUNKED:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                else:
+                    self.wfile.write(part)
+            if CHUNKED:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    do_POST = do_PATCH = do_GET
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+@contextlib.contextmanager
+def big_answer_server(directory: Path, size: int, *, chunked: bool = True) -> Iterator[str]:
+    """An HTTP server in a process of its own that answers every request with a 200 JSON
+    body of ``size`` bytes (written piece by piece, so neither process holds it whole),
+    chunked or with ``Content-Length``; yields its base URL. For tests that bound what an
+    adapter reads from a provider (the memory is measured in the test's process only)."""
+    import sys
+    import urllib.request
+
+    port = free_port()
+    mode = "chunked" if chunked else "length"
+    process = ManagedProcess(
+        [sys.executable, "-c", _BIG_ANSWER_SCRIPT, str(port), str(size), mode],
+        log=directory / "big-answer-server.log",
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        with urllib.request.urlopen(f"{url}/ready", timeout=0.5) as answer:  # noqa: S310
+            return bool(answer.read() == b"big-answer-server ready")
+
+    with running(process):
+        wait_until(ready, timeout=10.0, what="big answer server", process=process.process)
+        yield url
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_rss_growth(call: Callable[[], object]) -> int:
+    """Bytes by which this process's peak resident set grew while ``call()`` ran: the peak
+    (``VmHWM``) is reset to the current RSS first (``/proc/self/clear_refs`` ``5``, Linux)."""
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status_kib("VmRSS")
+    call()
+    return (_status_kib("VmHWM") - before) * 1024

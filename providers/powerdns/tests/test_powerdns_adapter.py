@@ -26,6 +26,7 @@ from failover_sync_powerdns.options import load_api_key
 from failover_sync_powerdns.wire import MalformedAnswer
 from pydantic import ValidationError
 
+import failover_sync
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import Action, Change, RRset, Zone
 from failover_sync.testing import upsert
@@ -393,8 +394,37 @@ def test_malformed_answer_is_permanent(
     canned.answer = (200, body, {})  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{canned.server_address[1]}"
     error = _list_error(pdns_provider(url=url))
-    assert type(error) is ProviderError
+    assert isinstance(error, failover_sync.MalformedAnswer)
+    assert not isinstance(error, TransientProviderError)
     assert "malformed answer" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"name": "x.test.", "rrsets": []}', "no SOA at x.test."),
+        (
+            b'{"name": "other.test.", "rrsets": [{"name": "other.test.", "type": "SOA", '
+            b'"ttl": 60, "records": [{"content": "a. b. 1 2 3 4 5"}]}]}',
+            "for zone other.test., not x.test.",
+        ),
+        (
+            b'{"name": "x.test.", "rrsets": [{"name": "b.x.test.", "type": "A", "ttl": 60, '
+            b'"records": [{"content": "192.0.2.1"}]}]}',
+            "no SOA at x.test.",
+        ),
+    ],
+    ids=["empty-but-valid", "another-zone", "filter-ignored-without-soa"],
+)
+def test_an_answer_that_is_not_this_zone_is_malformed(
+    canned: ThreadingHTTPServer, pdns_provider: Make, body: bytes, expected: str
+) -> None:
+    """200 with empty rrsets (or another zone's data) is not "the records are gone"."""
+    canned.answer = (200, body, {})  # type: ignore[attr-defined]
+    url = f"http://127.0.0.1:{canned.server_address[1]}"
+    error = _list_error(pdns_provider(url=url))
+    assert isinstance(error, failover_sync.MalformedAnswer)
+    assert expected in str(error)
 
 
 def test_503_with_retry_after_is_transient(
@@ -421,3 +451,35 @@ def test_refused_and_hanging_servers_are_transient(pdns_provider: Make) -> None:
         error = _list_error(pdns_provider(url=f"http://127.0.0.1:{port}", timeout_seconds=0.2))
     assert isinstance(error, TransientProviderError)
     assert "timeout" in str(error)
+
+
+def test_a_cname_conflict_is_a_permanent_error_naming_the_record(
+    powerdns: PowerDNS, new_zone: Callable[[str], Zone], pdns_provider: Make
+) -> None:
+    """A foreign CNAME at a managed name: PowerDNS answers 422 for the whole PATCH; the error
+    is permanent and names the record, so that the core can split the batch."""
+    zone = new_zone("cname")
+    app = f"app.{zone.name}"
+    powerdns.replace(zone.name, app, "CNAME", 60, [f"elsewhere.{zone.name}"])
+    provider = pdns_provider()
+
+    async def case() -> ProviderError:
+        try:
+            with pytest.raises(ProviderError) as info:
+                await provider.apply(
+                    zone,
+                    [
+                        upsert(RRset.of(app, "A", 60, ["192.0.2.1"])),
+                        upsert(RRset.of(f"api.{zone.name}", "A", 60, ["192.0.2.2"])),
+                    ],
+                )
+            return info.value
+        finally:
+            await provider.aclose()
+
+    error = asyncio.run(case())
+    assert not isinstance(error, TransientProviderError)
+    assert "HTTP 422" in str(error)
+    assert app in str(error)
+    assert powerdns.query(app, "CNAME") == (f"elsewhere.{zone.name}",)
+    assert powerdns.query(f"api.{zone.name}", "A") == ()  # all-or-nothing: nothing written
