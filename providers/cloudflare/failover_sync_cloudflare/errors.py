@@ -36,6 +36,8 @@ from typing import Any
 import cloudflare
 import httpx
 
+from failover_sync import MalformedAnswer as CoreMalformedAnswer
+from failover_sync import StaleRRsetError
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync_cloudflare.budget import BudgetExhausted
 
@@ -101,7 +103,7 @@ def _describe(errors: list[tuple[int, str]]) -> str:
 def classify(exc: Exception, *, provider: str, zone: str) -> ProviderError:
     """The core error for ``exc`` (an SDK error, BudgetExhausted or MalformedAnswer)."""
     if isinstance(exc, MalformedAnswer):
-        return ProviderError(
+        return CoreMalformedAnswer(
             f"Cloudflare API: malformed answer to {exc}", provider=provider, zone=zone
         )
     if isinstance(exc, BudgetExhausted):
@@ -126,7 +128,7 @@ def classify(exc: Exception, *, provider: str, zone: str) -> ProviderError:
         if status in (408, 409) or status >= 500:
             return TransientProviderError(text, provider=provider, zone=zone)
         if STALE_RECORD_CODES & {code for code, _ in errors}:
-            return TransientProviderError(
+            return StaleRRsetError(
                 f"{text} (changed since it was read)", provider=provider, zone=zone
             )
         if status in (401, 403):
