@@ -203,3 +203,82 @@ def peak_rss_growth(call: Callable[[], object]) -> int:
     before = _status_kib("VmRSS")
     call()
     return (_status_kib("VmHWM") - before) * 1024
+
+
+_BIG_AXFR_SCRIPT = r"""
+import socket, struct, sys
+import dns.message, dns.rdataclass, dns.rdatatype, dns.rrset
+
+PORT, SIZE, ZONE = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+SOA = dns.rrset.from_text(ZONE, 300, "IN", "SOA", f"ns1.{ZONE} h.{ZONE} 1 3600 600 604800 60")
+NS = dns.rrset.from_text(ZONE, 300, "IN", "NS", f"ns1.{ZONE}")
+
+def frame(message):
+    wire = message.to_wire()
+    return struct.pack("!H", len(wire)) + wire
+
+def serve(conn, with_soa):
+    (length,) = struct.unpack("!H", conn.recv(2, socket.MSG_WAITALL))
+    query = dns.message.from_wire(conn.recv(length, socket.MSG_WAITALL))
+    if query.question[0].rdtype != dns.rdatatype.AXFR:
+        answer = dns.message.make_response(query)
+        conn.sendall(frame(answer))
+        return
+    sent, index = 0, 0
+    first = dns.message.make_response(query)
+    first.answer += [SOA, NS] if with_soa else [NS]
+    conn.sendall(frame(first))
+    while sent < SIZE:
+        message = dns.message.make_response(query)
+        message.question = []
+        for _ in range(1500):
+            index += 1
+            name = f"h{index}.{ZONE}"
+            message.answer.append(dns.rrset.from_text(name, 60, "IN", "A", "192.0.2.1"))
+        data = frame(message)
+        conn.sendall(data)
+        sent += len(data)
+    last = dns.message.make_response(query)
+    last.question = []
+    last.answer.append(SOA)
+    conn.sendall(frame(last))
+
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", PORT))
+server.listen()
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("127.0.0.1", PORT))
+print("big-axfr-server ready", flush=True)
+while True:
+    conn, _ = server.accept()
+    try:
+        serve(conn, with_soa=sys.argv[4] == "soa")
+    except OSError:
+        pass
+    finally:
+        conn.close()
+"""
+
+
+@contextlib.contextmanager
+def big_axfr_server(directory: Path, size: int, zone: str, *, soa: bool = True) -> Iterator[int]:
+    """A DNS server in a process of its own (dnspython) that answers every AXFR of ``zone``
+    (absolute) with about ``size`` bytes of A records (unsigned), then the closing SOA;
+    ``soa=False`` leaves the SOA out of the first message. Yields its TCP port on 127.0.0.1.
+    """
+    import sys
+
+    port = free_dns_port()
+    log = directory / "big-axfr-server.log"
+    process = ManagedProcess(
+        [sys.executable, "-c", _BIG_AXFR_SCRIPT, str(port), str(size), zone, "soa" if soa else "-"],
+        log=log,
+    )
+
+    def ready() -> bool:
+        return "big-axfr-server ready" in log.read_text()
+
+    with running(process):
+        wait_until(ready, timeout=10.0, what="big AXFR server", process=process.process)
+        yield port

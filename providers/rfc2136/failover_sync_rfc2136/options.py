@@ -59,6 +59,9 @@ class RFC2136Options(ProviderOptions):
     """Environment variable that holds the base64 TSIG secret, with ``tsig_name``."""
     timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     """Deadline of one DNS exchange (an UPDATE, a query, or a whole AXFR) in seconds."""
+    max_transfer_records: int = Field(default=200_000, ge=100)
+    """Most records one AXFR may bring (20 times Route 53's default quota per zone); more is
+    a malformed answer and the transfer is stopped there."""
     read: Literal["axfr", "query"] = "axfr"
     """How live RRsets are read: ``axfr`` transfers the zone (with TSIG), ``query`` asks for
     each managed name, for servers that refuse transfers."""

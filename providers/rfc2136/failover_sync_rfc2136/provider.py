@@ -17,7 +17,8 @@ Errors are classified in :mod:`failover_sync_rfc2136.errors`. A failed prerequis
 changed an RRset between our read and our write, or created one we read as absent: the
 prerequisite "RRset does not exist", RFC 2136 section 2.4.3) is a StaleRRsetError: the core
 re-reads and re-plans. A transfer without the zone's SOA at the apex, or with more than
-:data:`MAX_TRANSFER_RECORDS` records, is a MalformedAnswer (never "no records").
+``max_transfer_records`` records, is a MalformedAnswer (never "no records"); of a transfer
+only the apex and the asked names are kept in memory.
 """
 
 from __future__ import annotations
@@ -53,21 +54,18 @@ log = logging.getLogger(__name__)
 QUERY_CONCURRENCY = 16
 """Queries in flight at once with ``read: query`` (one per managed RRset)."""
 
-MAX_TRANSFER_RECORDS = 200_000
-"""Records one AXFR may bring: 20 times Route 53's default quota of 10,000 per zone, far above
-a zone that failover-sync manages; more is a MalformedAnswer (the transfer stops there, so a
-runaway server cannot fill memory)."""
-
 VERSION_TIMEOUT = 1.0
 """Seconds to wait for the ``version.bind`` answer that names the server kind in errors."""
 
 
 class _TooLarge(Exception):
-    """Raised inside the transfer when it brings more than MAX_TRANSFER_RECORDS records."""
+    """Raised inside the transfer when it brings more than ``max_transfer_records`` records."""
 
 
 class _BoundedTransaction(dns.zone.Transaction):
-    """A zone transaction that counts the records an inbound transfer puts (one call per RR)."""
+    """The transaction an inbound AXFR writes into: counts every record put (one call per
+    RR) against the zone's limit, and keeps only the apex and the asked names, so that memory
+    follows the managed names, not the size of the zone."""
 
     def _put_rdataset(self, name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> None:
         zone = self.manager
@@ -75,16 +73,22 @@ class _BoundedTransaction(dns.zone.Transaction):
         zone.records += 1
         if zone.records > zone.limit:
             raise _TooLarge
-        super()._put_rdataset(name, rdataset)  # type: ignore[no-untyped-call]
+        if name in zone.keep:
+            super()._put_rdataset(name, rdataset)  # type: ignore[no-untyped-call]
 
 
 class _BoundedZone(dns.zone.Zone):
-    """The zone an AXFR is received into, at most ``limit`` records."""
+    """The zone an AXFR is received into: at most ``limit`` records, and only the RRsets of
+    the apex (its SOA and NS, which dnspython checks) and of ``names`` are kept."""
 
-    def __init__(self, origin: str, limit: int) -> None:
+    def __init__(self, origin: str, limit: int, names: Collection[str]) -> None:
         super().__init__(origin)
+        assert self.origin is not None
         self.limit = limit
         self.records = 0
+        self.keep = {dns.name.empty} | {
+            dns.name.from_text(n).relativize(self.origin) for n in names
+        }
 
     def writer(self, replacement: bool = False) -> dns.zone.Transaction:
         txn = _BoundedTransaction(self, replacement)
@@ -205,7 +209,8 @@ class RFC2136Provider(Provider):
         address = await self._address(ctx)
         # A Zone is dnspython's transaction manager for inbound transfers; serial=None forces
         # a full AXFR rather than IXFR (we keep no copy to increment from).
-        received = _BoundedZone(zone.name, MAX_TRANSFER_RECORDS)
+        limit = self.opts.max_transfer_records
+        received = _BoundedZone(zone.name, limit, {name for name, _ in keys})
         query, _ = dns.xfr.make_query(received, serial=None)
         if tsig is not None:
             query.use_tsig(tsig.keyring, keyname=tsig.name, algorithm=tsig.algorithm)
@@ -221,7 +226,7 @@ class RFC2136Provider(Provider):
         except _TooLarge:
             raise MalformedAnswer(
                 f"{self.server_label}: transfer of zone {zone.name} brought more than "
-                f"{MAX_TRANSFER_RECORDS} records; stopped there",
+                f"{limit} records (max_transfer_records); stopped there",
                 provider=self.name,
                 zone=zone.name,
             ) from None
