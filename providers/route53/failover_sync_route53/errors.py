@@ -33,7 +33,7 @@ from typing import Any
 from botocore import exceptions as bce  # type: ignore[import-untyped, unused-ignore]
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped, unused-ignore]
 
-from failover_sync import ProviderError, StaleRRsetError, TransientProviderError
+from failover_sync import MalformedAnswer, ProviderError, StaleRRsetError, TransientProviderError
 
 TRANSIENT_CODES = frozenset(
     {
@@ -128,7 +128,7 @@ def classify(exc: Exception, *, operation: str, provider: str, zone: str) -> Pro
         )
     if isinstance(exc, MALFORMED):
         detail = str(exc).split("\n", 1)[0][:_MAX_DETAIL]
-        return ProviderError(
+        return MalformedAnswer(
             f"Route 53 {operation}: malformed answer: {type(exc).__name__}: {detail}",
             provider=provider,
             zone=zone,
