@@ -7,15 +7,16 @@
     ├── APIStatusError
     │   ├── 429 RateLimitError                 -> TransientProviderError(retry_after=Retry-After)
     │   ├── 408, 409, 5xx                      -> TransientProviderError
-    │   ├── 404 with code 81044                -> TransientProviderError (a record vanished
+    │   ├── 404 with code 81044                -> StaleRRsetError (a record vanished
     │   │                                         since it was read: re-read and re-plan)
     │   ├── 401, 403                           -> ProviderError (token scope), Cloudflare's text
     │   └── other 4xx (81053, 81057, 81058...) -> ProviderError with Cloudflare's codes and text
     └── APIResponseValidationError             -> ProviderError
     BudgetExhausted (ours, nothing was sent)   -> TransientProviderError(retry_after=wait)
-    MalformedAnswer (ours: a 2xx answer that   -> ProviderError
-      is not JSON, or a field missing or of
-      the wrong type)
+    MalformedAnswer (ours: a 2xx answer that   -> failover_sync.MalformedAnswer (permanent)
+      is not JSON, a field missing or of the
+      wrong type, or an answer larger than
+      max_answer_bytes: see .bounded)
 
 An HTML error page with a 5xx status is an APIStatusError like any 5xx (transient); with 200 it
 is a MalformedAnswer: the SDK does not validate answers (``_strict_response_validation`` off),
