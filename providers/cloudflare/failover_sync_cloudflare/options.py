@@ -57,6 +57,13 @@ class CloudflareOptions(ProviderOptions):
     """Comment on the records the adapter creates (100 characters at most on Free)."""
     per_page: int = Field(default=100, ge=5, le=5000)
     """Records per page when listing."""
+    max_answer_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    """Largest answer read from the API, in bytes (16 MiB; a page of 5,000 records is about
+    2.5 MB); a larger answer is a malformed answer, cut off as it streams in."""
+    zone_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    """The id of the one zone this provider serves (as Route 53's ``hosted_zone_id`` in its
+    provider block); a zone entry's ``zone_id`` wins. A second zone on this provider needs
+    its own ``zone_id`` on its zone entry (or none: found by name)."""
 
     @model_validator(mode="after")
     def _one_token_source(self) -> CloudflareOptions:

@@ -36,7 +36,8 @@ from typing import ClassVar
 
 import cloudflare
 
-from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync import StaleRRsetError
+from failover_sync.errors import ProviderError
 from failover_sync.model import Change, RecordKey, RRset, Zone
 from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
 from failover_sync_cloudflare import batch
@@ -69,6 +70,7 @@ class CloudflareProvider(Provider):
         super().__init__(name, options, config_dir=config_dir)
         self._api: CloudflareAPI | None = None
         self._zone_ids: dict[str, str] = {}
+        self._block_zone: str | None = None
         self._read: dict[str, tuple[float, Live]] = {}
 
     @property
@@ -89,13 +91,31 @@ class CloudflareProvider(Provider):
                 max_retries=opts.max_retries,
                 timeout=opts.timeout_seconds,
                 per_page=opts.per_page,
+                max_answer_bytes=opts.max_answer_bytes,
             )
         return self._api
 
     async def _zone_id(self, zone: Zone) -> str:
+        """The zone's id: its entry's ``zone_id``, else the provider block's (for the one
+        zone that uses it), else looked up by name once. Raises ProviderError when the
+        provider block's ``zone_id`` would serve a second zone, or the zone is not found."""
         configured = zone.options.get("zone_id")
         if isinstance(configured, str) and configured:
             return configured
+        block_id = self.settings.zone_id
+        if block_id is not None:
+            self._block_zone = self._block_zone or zone.name
+            if self._block_zone != zone.name:
+                raise ProviderError(
+                    f"zone_id {block_id} in the block of provider {self.name} serves one "
+                    f"zone, {self._block_zone}; zone {zone.name} needs its own zone_id on its "
+                    f"zone entry (zones: [{{name: {zone.name.rstrip('.')}, provider: "
+                    f"{self.name}, zone_id: ...}}]), or move the block's zone_id to the entry "
+                    f"of {self._block_zone}",
+                    provider=self.name,
+                    zone=zone.name,
+                )
+            return block_id
         if zone.name not in self._zone_ids:
             found = await self.api.zone_id(zone.name)
             if found is None:
@@ -170,8 +190,10 @@ class CloudflareProvider(Provider):
             self._check_ttls(zone, changes, read)
             for change in changes:
                 if not batch.check_before(change, read):
-                    raise TransientProviderError(
-                        f"{change.name} {change.type} changed since it was read",
+                    raise StaleRRsetError(
+                        f"{change.name} {change.type} changed since it was read "
+                        f"(now {[r.content for r in read.get(change.key, [])]}); nothing "
+                        "was written",
                         provider=self.name,
                         zone=zone.name,
                     )
