@@ -22,9 +22,13 @@ from failover_sync import logs
 from failover_sync.__about__ import __version__
 from failover_sync.cli import render
 from failover_sync.config.loader import (
+    LOG_FORMATS,
+    LOG_LEVELS,
     Config,
     ConfigError,
     Settings,
+    UsageError,
+    environment_checks,
     load_config,
     resolve_config_path,
 )
@@ -55,15 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         help="config file (default: $FAILOVER_SYNC_CONFIG, then ./failover-sync.yaml)",
     )
-    common.add_argument("--log-format", choices=["text", "json"], help="log format on stderr")
-    common.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    common.add_argument(
+        "--log-format", type=str.lower, choices=LOG_FORMATS, help="log format on stderr"
+    )
+    common.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="any case")
     parser = _Parser(
         prog="failover-sync",
         description="DNS failover controller: probe endpoints, publish only the healthy set.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("validate", parents=[common], help="validate the config and exit")
+    validate = sub.add_parser("validate", parents=[common], help="validate the config and exit")
+    validate.add_argument(
+        "--offline",
+        action="store_true",
+        help="skip checking the environment variables and files the config names",
+    )
     sub.add_parser("check", parents=[common], help="probe every endpoint once; health table")
     plan = sub.add_parser("plan", parents=[common], help="show the changes; write nothing")
     plan.add_argument("-o", "--output", choices=["text", "json", "markdown"], default="text")
@@ -109,7 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logs.setup(args.log_level or settings.log_level, args.log_format or settings.log_format)
+    try:
+        logs.setup(*settings.log_settings(args.log_level, args.log_format))
+    except UsageError as exc:
+        print(f"failover-sync: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     if args.command == "demo":
         from failover_sync.cli.demo import run_demo
 
@@ -119,8 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(json.dumps(config_json_schema(), indent=2))
         return EXIT_OK
+    online = args.command == "validate" and not args.offline
     try:
-        config = load_config(resolve_config_path(args.config, settings))
+        config = load_config(resolve_config_path(args.config, settings), check_environment=online)
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_ERROR
@@ -128,7 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.event(logging.WARNING, "config_warning", message=warning)
     if args.command == "validate":
         zones, records = len(config.zones), len(config.records)
-        print(f"{config.path}: valid ({records} records in {zones} zones)")
+        variables, files = environment_checks(config)
+        checked = (
+            f"{_count(variables, 'environment variable')} and {_count(files, 'file')} checked"
+            if online
+            else "offline: environment variables and files not checked"
+        )
+        counts = f"{_count(records, 'record')} in {_count(zones, 'zone')}"
+        print(f"{config.path}: valid ({counts}; {checked})")
         return EXIT_OK
     commands: dict[str, Callable[[argparse.Namespace, Config], Awaitable[int]]] = {
         "check": _check,
@@ -137,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run,
     }
     return _run_async(lambda: commands[args.command](args, config))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _run_async(fn: Callable[[], Awaitable[int]]) -> int:
