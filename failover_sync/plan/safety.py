@@ -10,23 +10,19 @@
 The pure rules live in :mod:`failover_sync.plan.ownership` and
 :mod:`failover_sync.plan.brakes`; this class keeps the little state they need (the last change
 per RRset, the partition detector, which zones are frozen) and logs each brake when it engages
-and when it clears. The module also builds a Safety from a config (:func:`safety_for`),
-resolves ``canaries:`` (:func:`resolve_canaries`) and decides whether a one-shot ``apply`` may
-write (:func:`apply_refusal`: checksum and blast radius).
+and when it clears. The module also builds a Safety from a config (:func:`safety_for`) and
+decides whether a one-shot ``apply`` may write (:func:`apply_refusal`: checksum and blast
+radius). ``canaries:`` are resolved by :func:`failover_sync.config.records.canaries`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from failover_sync.config import records as resolve
-from failover_sync.config import spec as schema
-from failover_sync.config.source import KeyPath
 from failover_sync.logs import event
 from failover_sync.model import (
     Conflict,
@@ -38,7 +34,6 @@ from failover_sync.model import (
     RRset,
     Zone,
     ZonePlan,
-    absolute_name,
 )
 from failover_sync.plan import brakes, ownership
 
@@ -219,35 +214,3 @@ def apply_refusal(
         return None
     changes = [c for zp in plan.zones for c in zp.changes]
     return brakes.blast_radius(changes, len(config.records), config.max_change_fraction)
-
-
-def resolve_canaries(
-    rep: resolve.Reporter, specs: list[schema.CanarySpec], defaults: schema.DefaultsSpec
-) -> tuple[ProbeTarget, ...]:
-    """Resolve ``canaries:`` into probe targets (``defaults.health_check`` merged under)."""
-    out: list[ProbeTarget] = []
-    for index, spec in enumerate(specs):
-        path: KeyPath = ("canaries", index)
-        raw = spec.value.strip()
-        try:
-            value = str(ipaddress.ip_address(raw))
-        except ValueError:
-            if not resolve.is_hostname(absolute_name(raw)):
-                rep.problem((*path, "value"), f"{spec.value!r} is not an address or host name")
-                continue
-            value = absolute_name(raw).rstrip(".")
-        try:
-            check = resolve.to_health_check(
-                resolve.merged_check(defaults.health_check, spec.health_check), value
-            )
-        except ValueError as exc:
-            rep.problem((*path, "health_check", "expected_status"), str(exc))
-            continue
-        if check.request_timeout_seconds >= check.interval_seconds:
-            rep.problem(
-                (*path, "health_check", "request_timeout_seconds"),
-                "request_timeout_seconds must be below interval_seconds",
-            )
-            continue
-        out.append(ProbeTarget(value, check))
-    return tuple(out)
