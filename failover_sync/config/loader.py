@@ -159,7 +159,7 @@ def load_config_text(
     try:
         source = parse(text, path)
     except YamlSyntaxError as exc:
-        raise ConfigError(file, [Problem((), str(exc), exc.line)]) from None
+        raise ConfigError(file, [Problem(exc.path, str(exc), exc.line)]) from None
     builder = _Builder(source, path.parent.resolve() if path else Path.cwd())
     config = builder.build()
     if config is not None and not builder.problems and check_environment:

@@ -53,9 +53,10 @@ class Source:
 class YamlSyntaxError(ValueError):
     """The document is not valid YAML, or exceeds a bound; ``line`` is 1-based when known."""
 
-    def __init__(self, message: str, line: int | None) -> None:
+    def __init__(self, message: str, line: int | None, path: KeyPath = ()) -> None:
         super().__init__(message)
         self.line = line
+        self.path = path
 
 
 def parse(text: str, path: Path | None = None) -> Source:
@@ -103,16 +104,19 @@ class _Walker:
     def walk(self, node: yaml.Node, path: KeyPath) -> None:
         line = node.start_mark.line + 1
         self.count += 1
+        # Where the expansion happened (the key using the alias), not where the anchor is.
+        keyed = next((n for n in range(len(path), 0, -1) if isinstance(path[n - 1], str)), 0)
+        where = (self.source.lines.get(path[:keyed], line), path)
         if self.count > MAX_NODES:
             raise YamlSyntaxError(
                 f"the document expands to more than {MAX_NODES} nodes (aliases counted each "
                 "time they are used)",
-                line,
+                *where,
             )
         if len(path) > MAX_DEPTH:
-            raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", line)
+            raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", *where)
         if id(node) in self.stack:
-            raise YamlSyntaxError("an alias refers to a node that contains it (recursive)", line)
+            raise YamlSyntaxError("an alias refers to a node that contains it (recursive)", *where)
         self.source.lines.setdefault(path, line)
         if not isinstance(node, yaml.CollectionNode):
             return
