@@ -186,12 +186,15 @@ class _Builder:
     def problem(self, path: KeyPath, message: str) -> None:
         self.problems.append(Problem(path, message, self.source.line_of(path)))
 
-    def validate(self, model: type[BaseModel], data: Any, path: KeyPath) -> Any:
-        """Validate ``data`` at ``path``; record problems and return None on failure."""
+    def validate(
+        self, model: type[BaseModel], data: Any, path: KeyPath, also: tuple[str, ...] = ()
+    ) -> Any:
+        """Validate ``data`` at ``path``; record problems and return None on failure.
+        ``also``: keys valid beside the model's own (see :func:`messages.problems`)."""
         try:
             return strict_validate(model, data)
         except ValidationError as exc:
-            for loc, msg in messages.problems(model, exc.errors(include_url=False)):
+            for loc, msg in messages.problems(model, exc.errors(include_url=False), also):
                 self.problem((*path, *loc), msg)
             return None
 
@@ -244,7 +247,7 @@ class _Builder:
                 msg = f"provider type {kind!r} is for tests only, not for a config file"
                 self.problem((*path, "type"), msg)
                 continue
-            options = self.validate(cls.Options, spec.model_extra or {}, path)
+            options = self.validate(cls.Options, spec.model_extra or {}, path, also=("type",))
             if options is not None:
                 yield name, ProviderConfig(name, kind, cls, options)
 
@@ -273,7 +276,10 @@ class _Builder:
                     self.problem((*path, "provider"), msg)
                 continue
             zone_opts = self.validate(
-                providers[spec.provider].cls.ZoneOptions, spec.model_extra or {}, path
+                providers[spec.provider].cls.ZoneOptions,
+                spec.model_extra or {},
+                path,
+                also=tuple(schema.ZoneSpec.model_fields),
             )
             if zone_opts is not None:
                 yield Zone(name, spec.provider, zone_opts.model_dump())

@@ -176,24 +176,31 @@ _TYPE_ERRORS = frozenset(
 )  # fmt: skip
 
 
-def _unknown_key(model: type[BaseModel], loc: Loc) -> str:
+def _unknown_key(model: type[BaseModel], loc: Loc, also: Iterable[str]) -> str:
     parent, _ = schema_at(model, loc[:-1])
-    known = list((parent or {}).get("properties", {}))
-    near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.7)
+    root = _schema(model)
+    known = [*(also if len(loc) == 1 else ())]
+    for member in _members(parent, root) if parent is not None else []:
+        known += [k for k in member.get("properties", {}) if k not in known]
+    near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
     hint = f": did you mean {near[0]}?" if near else ""
     listed = f" (known keys: {', '.join(known)})" if known and not near else ""
     return f"unknown key{hint}{listed}"
 
 
-def problems(model: type[BaseModel], errors: Iterable[ErrorDetails]) -> list[tuple[Loc, str]]:
+def problems(
+    model: type[BaseModel], errors: Iterable[ErrorDetails], also: Iterable[str] = ()
+) -> list[tuple[Loc, str]]:
     """Our messages for the pydantic ``errors`` of validating ``model``: (location, text),
-    one per location (a union's alternatives fail together: they make one problem)."""
+    one per location (a union's alternatives fail together: they make one problem).
+    ``also`` are keys valid beside the model's own at its top level (a zone entry's
+    ``name`` and ``provider`` beside the adapter's zone keys), for "did you mean"."""
     out: dict[Loc, str] = {}
     for err in errors:
         loc = tuple(err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
-            out.setdefault(loc, _unknown_key(model, loc))
+            out.setdefault(loc, _unknown_key(model, loc, tuple(also)))
             continue
         node, path = schema_at(model, loc)
         if kind in _TYPE_ERRORS:
