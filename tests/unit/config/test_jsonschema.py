@@ -120,22 +120,30 @@ def test_every_key_has_a_description() -> None:
 
 
 def _readme_configs() -> list[tuple[str, dict[str, Any]]]:
-    """The README's YAML snippets; a fragment (no ``providers``) is laid over the first
-    full one, as a reader would paste it."""
-    snippets = SNIPPET.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    """The YAML snippets of README.md and of each adapter's README. A fragment of README.md
+    (no ``providers``) is laid over its first full snippet, as a reader would paste it; an
+    adapter's provider-and-zones snippet gets one record in its first zone; snippets of other
+    programs' configs (Knot's) are left out."""
     out: list[tuple[str, dict[str, Any]]] = []
-    base: dict[str, Any] | None = None
-    for index, text in enumerate(snippets):
-        data = yaml.safe_load(text)
-        if not isinstance(data, dict):
-            continue
-        if "providers" in data:
-            base = base or data
-        elif base is not None:
-            data = {**base, **data}
-        else:
-            continue
-        out.append((f"README.md#{index}", data))
+    for readme in [ROOT / "README.md", *sorted(ROOT.glob("providers/*/README.md"))]:
+        base: dict[str, Any] | None = None
+        label = str(readme.relative_to(ROOT))
+        for index, text in enumerate(SNIPPET.findall(readme.read_text(encoding="utf-8"))):
+            data = yaml.safe_load(text)
+            if not isinstance(data, dict):
+                continue
+            if "providers" in data:
+                base = base or data
+            elif base is not None and readme.parent == ROOT:
+                data = {**base, **data}
+            else:
+                continue
+            if "records" not in data:
+                zone = data["zones"][0]["name"]
+                data["records"] = {
+                    f"app.{zone}": {"type": "A", "records": [{"value": "192.0.2.1"}]}
+                }
+            out.append((f"{label}#{index}", data))
     return out
 
 
@@ -152,7 +160,16 @@ def _loader_accepts(data: Any) -> bool:
     return True
 
 
-@pytest.mark.parametrize(("name", "data"), _all_configs(), ids=lambda v: str(v)[:20])
+ALL_CONFIGS = _all_configs()
+
+
+def test_every_readme_is_covered() -> None:
+    covered = {name.split("#")[0] for name, _ in ALL_CONFIGS}
+    readmes = {str(p.relative_to(ROOT)) for p in ROOT.glob("providers/*/README.md")}
+    assert {"README.md", *readmes} <= covered
+
+
+@pytest.mark.parametrize(("name", "data"), ALL_CONFIGS, ids=[n for n, _ in ALL_CONFIGS])
 def test_examples_and_readme_pass_loader_and_schema(
     validator: jsonschema.Draft202012Validator, name: str, data: dict[str, Any]
 ) -> None:
