@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     text = render(generate())
     if args.check:
-        stale = not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text
+        stale = not OUTPUT.exists() or json.loads(OUTPUT.read_text("utf-8")) != json.loads(text)
         if stale:
             print(f"{OUTPUT.relative_to(ROOT)} is stale: run {Path(__file__).name}")
         return 1 if stale else 0
