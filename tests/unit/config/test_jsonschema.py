@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 import importlib.util
 import json
 import re
@@ -222,3 +223,13 @@ def test_zone_keys_are_described_with_their_adapter() -> None:
     zone = config_json_schema()["$defs"]["ZoneSpec"]["properties"]
     assert "cloudflare" in zone["zone_id"]["description"]
     assert "route53" in zone["hosted_zone_id"]["description"]
+
+
+def test_schema_does_not_depend_on_installed_adapters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no adapter installed (no entry points at all), the schema still accepts the
+    project's Cloudflare and Route 53 examples and completes their options."""
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: [])
+    validator = jsonschema.Draft202012Validator(config_json_schema())
+    for name in ("cloudflare.yaml", "smoke.yaml"):
+        data = yaml.safe_load((ROOT / "examples" / name).read_text(encoding="utf-8"))
+        assert [e.message for e in validator.iter_errors(data)] == [], name
