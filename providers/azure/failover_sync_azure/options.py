@@ -68,9 +68,14 @@ class AzureOptions(ProviderOptions):
     max_concurrency: int = Field(default=4, ge=1, le=32)
     """Record-set writes of one zone in flight at once."""
     reads_per_second: float = Field(default=25.0, gt=0, le=1000)
+    """Client-side budget of read calls per second, per subscription and principal (ARM
+    refills its read bucket at 25/s)."""
     read_burst: int = Field(default=250, ge=1, le=10_000)
+    """Reads allowed in a burst (ARM's read bucket holds 250)."""
     writes_per_second: float = Field(default=10.0, gt=0, le=1000)
+    """Client-side budget of writes per second (ARM refills its write bucket at 10/s)."""
     write_burst: int = Field(default=200, ge=1, le=10_000)
+    """Writes allowed in a burst (ARM's write bucket holds 200)."""
     max_wait_seconds: float = Field(default=10.0, ge=0, le=300)
     """Longest wait for the client-side budget before a call becomes a transient error."""
     sdk_retries: int = Field(default=0, ge=0, le=3)

@@ -71,7 +71,7 @@ CASES = [
     Case(
         "5-provider-block-problem-once",
         HEAD.replace("directory: zones", "directory: zones, colour: red") + ONE_RECORD,
-        ["providers.local.colour: unknown key (known keys: type, directory)"],
+        ["providers.local.colour: unknown key (known keys: type, directory, create_missing)"],
         2,
     ),
     Case(
