@@ -33,7 +33,7 @@ from cloudflare.types.dns import RecordBatchResponse, record_batch_params
 from cloudflare.types.dns.batch_patch_param import BatchPatchParam
 from pydantic import SecretStr
 
-from failover_sync.model import absolute_name
+from failover_sync import absolute_name
 from failover_sync_cloudflare.batch import LiveRecord, Ops, Patch, Post, canonical_content
 from failover_sync_cloudflare.bounded import DEFAULT_LIMIT, AnswerTooLarge, BoundedTransport
 from failover_sync_cloudflare.budget import RequestBudget
@@ -109,13 +109,19 @@ class CloudflareAPI:
             raise
         return None
 
-    async def list_records(self, zone_id: str, name: str, rtype: str | None) -> list[LiveRecord]:
-        """Every record named ``name`` (of ``rtype`` when given), all pages.
+    async def list_records(
+        self, zone_id: str, name: str | None, rtype: str | None, *, per_page: int | None = None
+    ) -> list[LiveRecord]:
+        """Every record named ``name`` (every record of the zone when None; of ``rtype``
+        when given), all pages of ``per_page`` records.
 
         A page shorter than ``per_page`` is the last one, so the usual cost is one request;
         otherwise the SDK asks for the next page until an empty one comes back.
         """
-        kwargs: dict[str, Any] = {"name": {"exact": name.rstrip(".")}, "per_page": self._per_page}
+        size = per_page or self._per_page
+        kwargs: dict[str, Any] = {"per_page": size}
+        if name is not None:
+            kwargs["name"] = {"exact": name.rstrip(".")}
         if rtype is not None:
             kwargs["type"] = rtype
         out: list[LiveRecord] = []
@@ -125,7 +131,7 @@ class CloudflareAPI:
             while True:
                 result = _result_list(page)
                 out.extend(_live(record) for record in result)
-                if len(result) < self._per_page or not page.has_next_page():
+                if len(result) < size or not page.has_next_page():
                     return out
                 self._admit()
                 page = await page.get_next_page()

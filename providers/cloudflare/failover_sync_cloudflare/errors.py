@@ -38,8 +38,7 @@ import cloudflare
 import httpx
 
 from failover_sync import MalformedAnswer as CoreMalformedAnswer
-from failover_sync import StaleRRsetError
-from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync import ProviderError, StaleRRsetError, TransientProviderError
 from failover_sync_cloudflare.budget import BudgetExhausted
 
 PERMISSIONS_HINT = (

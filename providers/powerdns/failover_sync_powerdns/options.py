@@ -13,8 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from failover_sync.errors import ProviderError
-from failover_sync.provider.base import ProviderOptions
+from failover_sync import ProviderError, ProviderOptions
 
 
 class PowerDNSOptions(ProviderOptions):

@@ -33,9 +33,20 @@ from urllib.parse import quote
 
 import httpx
 
-from failover_sync import MalformedAnswer, ProviderError, TransientProviderError, read_bounded
-from failover_sync.model import Change, RecordKey, RRset, Zone, absolute_name
-from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
+from failover_sync import (
+    Capabilities,
+    Change,
+    MalformedAnswer,
+    Provider,
+    ProviderError,
+    ProviderOptions,
+    RecordKey,
+    RRset,
+    TransientProviderError,
+    Zone,
+    absolute_name,
+    read_bounded,
+)
 from failover_sync_powerdns.errors import classify
 from failover_sync_powerdns.options import PowerDNSOptions, load_api_key
 from failover_sync_powerdns.wire import MalformedAnswer as WireMalformed

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from failover_sync.model import Action, Change, RRset
+from failover_sync import Action, Change, RRset
 
 
 class _Record(BaseModel):

@@ -34,7 +34,7 @@ import dns.tsigkeyring
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from failover_sync.provider.base import ProviderOptions
+from failover_sync import ProviderOptions
 
 Algorithm = Literal["hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"]
 """TSIG algorithms (RFC 8945 section 6; HMAC-MD5 is deprecated there and not offered here)."""

@@ -42,9 +42,18 @@ import dns.rdatatype
 import dns.xfr
 import dns.zone
 
-from failover_sync import MalformedAnswer, ProviderError
-from failover_sync.model import Action, Change, RecordKey, RRset, Zone
-from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
+from failover_sync import (
+    Action,
+    Capabilities,
+    Change,
+    MalformedAnswer,
+    Provider,
+    ProviderError,
+    ProviderOptions,
+    RecordKey,
+    RRset,
+    Zone,
+)
 from failover_sync_rfc2136 import errors
 from failover_sync_rfc2136.messages import TooLarge, build_batches
 from failover_sync_rfc2136.options import RFC2136Options, Tsig, TsigKeyError, load_tsig

@@ -38,8 +38,8 @@ from failover_sync import (
     RecordKey,
     RRset,
     Zone,
+    absolute_name,
 )
-from failover_sync.model import absolute_name
 from failover_sync_route53 import reading
 from failover_sync_route53.batching import GroupTooLarge, batches
 from failover_sync_route53.client import Route53API, make_client
