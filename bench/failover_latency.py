@@ -29,6 +29,10 @@ its checker decides; our writes purge the cache anyway.
 Figures (milliseconds, medians and p95) go to stdout. Usage::
 
     python bench/failover_latency.py [--trials 20] [--provider powerdns|rfc2136] [--seed S]
+        [--interval I] [--failures F] [--timeout T] [--recheck R]
+
+With ``--recheck R`` a second configuration runs in the same invocation, with rapid recheck
+on for ours (the peer has none), against the same peer (goal: ours <= 0.6 x the peer).
 """
 
 from __future__ import annotations
@@ -76,6 +80,9 @@ STEP_TIMEOUT = 30.0
 
 
 def config_yaml(auth: Authoritative, settings: Settings, port: int) -> str:
+    recheck = (
+        f", recheck_interval_seconds: {settings.recheck}" if settings.recheck is not None else ""
+    )
     return f"""providers:
   bench: {auth.provider_yaml}
 zones:
@@ -89,7 +96,7 @@ records:
     health_check: {{protocol: HTTP, port: {port}, path: /healthz, host: "app.{ZONE}",
                    interval_seconds: {settings.interval}, failure_threshold: {settings.failures},
                    success_threshold: {settings.successes},
-                   request_timeout_seconds: {settings.timeout}}}
+                   request_timeout_seconds: {settings.timeout}{recheck}}}
     records: [{{value: {PRIMARY}}}, {{value: {SECONDARY}}}]
 """
 
@@ -315,18 +322,24 @@ def run(trials: int, provider: str, settings: Settings, seed: int | None) -> Fig
 def report(figures: Figures, trials: int, provider: str, settings: Settings) -> None:
     peer_figures = "peer: outage -> authoritative answer" in figures.samples
     sides = "both sides" if peer_figures else "ours"
+    recheck = f", ours with recheck every {settings.recheck:g} s" if settings.recheck else ""
     print(
         f"failover latency, provider {provider}, {trials} trials; {sides}: interval "
         f"{settings.interval:g} s, {settings.failures} failure(s) to fail, {settings.successes} "
-        f"success(es) to recover, timeout {settings.timeout:g} s; record TTL {TTL} s"
+        f"success(es) to recover, timeout {settings.timeout:g} s{recheck}; record TTL {TTL} s"
     )
+    if settings.recheck:
+        print(
+            f"extra probe load during an outage: {settings.failures - 1} recheck(s) per "
+            f"endpoint per detection, at most 256 in flight at once"
+        )
     print(f"{'figure':52} {'median ms':>10} {'p95 ms':>10}")
     for name in figures.samples:
         print(f"{name:52} {figures.median(name) * 1000:10.1f} {figures.p95(name) * 1000:10.1f}")
     bound = settings.bound
     ours = figures.median("ours: outage -> authoritative answer")
     overhead = figures.median("ours: last failing probe -> write accepted")
-    print(f"detector bound (failures x interval + timeout): {bound * 1000:.0f} ms")
+    print(f"detector bound (jitter and recheck included): {bound * 1000:.0f} ms")
     print(
         f"goal: ours median outage -> authoritative <= bound + 50 ms: {ours * 1000:.0f} ms "
         f"{'met' if ours <= bound + 0.05 else 'NOT met'}"
@@ -338,8 +351,9 @@ def report(figures: Figures, trials: int, provider: str, settings: Settings) -> 
     if peer_figures:
         peer = figures.median("peer: outage -> authoritative answer")
         ratio = ours / peer
+        goal = 0.6 if settings.recheck else 1.0
         print(f"ratio ours/peer (median outage -> authoritative): {ratio:.2f} "
-              f"({'met' if ratio <= 1.0 else 'NOT met'}: goal <= 1.0)")  # fmt: skip
+              f"({'met' if ratio <= goal else 'NOT met'}: goal <= {goal:g})")  # fmt: skip
     else:
         print(f"ratio ours/peer: no peer ({provider} has no server-side health-checked record)")
 
@@ -356,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=None,
         help="probe timeout, seconds, below the interval (default: 0.9 x the interval)",
     )  # fmt: skip
+    parser.add_argument(
+        "--recheck", type=float, default=None,
+        help="also run ours with recheck_interval_seconds (the peer has no recheck)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     timeout = round(0.9 * args.interval, 3) if args.timeout is None else args.timeout
     if not 0 < timeout < args.interval:
@@ -365,6 +383,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(args.interval, args.failures, args.successes, timeout)
     figures = run(args.trials, args.provider, settings, args.seed)
     report(figures, args.trials, args.provider, settings)
+    if args.recheck is not None:  # the second configuration, same run, same peer
+        print()
+        fast = Settings(args.interval, args.failures, args.successes, timeout, args.recheck)
+        figures = run(args.trials, args.provider, fast, args.seed)
+        report(figures, args.trials, args.provider, fast)
     return 0
 
 

@@ -35,11 +35,21 @@ class Settings:
     timeout: float = 0.9
     """Ours; the core wants it below the interval. PowerDNS 4.7 takes whole seconds, so the
     peer gets ``max(1, round(timeout))``."""
+    recheck: float | None = None
+    """Ours only: ``recheck_interval_seconds`` (the peer has no rapid recheck)."""
 
     @property
     def bound(self) -> float:
-        """The threshold detector's worst case: failures x interval + timeout."""
-        return self.failures * self.interval + self.timeout
+        """Our detector's worst case, phase jitter and recheck included (the formula of
+        :attr:`failover_sync.model.HealthCheck.detection_seconds`)."""
+        from failover_sync.model import HealthCheck
+
+        return HealthCheck(
+            interval_seconds=self.interval,
+            failure_threshold=self.failures,
+            request_timeout_seconds=self.timeout,
+            recheck_interval_seconds=self.recheck,
+        ).detection_seconds
 
 
 @dataclass

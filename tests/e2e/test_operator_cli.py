@@ -15,7 +15,7 @@ import pytest
 from failover_sync.cli.demo import free_port
 from failover_sync.testing.backends import BlackHole, HttpBackend
 from failover_sync.testing.waits import wait_for
-from tests.helpers.cli import EXE, NAME, cli, published, write_config
+from tests.helpers.cli import EXE, INTERVAL, NAME, TIMEOUT, cli, published, write_config
 from tests.helpers.terminal import run_on_pty
 
 
@@ -111,8 +111,8 @@ def test_sigterm_ends_a_one_shot_run_with_143(tmp_path: Path) -> None:
     try:
         write_config(tmp_path, hole.port)
         text = (tmp_path / "failover-sync.yaml").read_text()
-        text = text.replace("interval_seconds: 0.2", "interval_seconds: 30")
-        text = text.replace("request_timeout_seconds: 0.1", "request_timeout_seconds: 20")
+        text = text.replace(f"interval_seconds: {INTERVAL}", "interval_seconds: 30")
+        text = text.replace(f"request_timeout_seconds: {TIMEOUT}", "request_timeout_seconds: 20")
         (tmp_path / "failover-sync.yaml").write_text(text)
         err = tmp_path / "stderr.log"
         with err.open("w") as sink:

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import dns.zone
 
+from failover_sync.model import HealthCheck
+
 EXE = [sys.executable, "-m", "failover_sync.cli.main"]
 NAME = "app.example.test."
-INTERVAL, FAILURES, TIMEOUT = 0.2, 2, 0.1
-DETECTOR_BOUND = FAILURES * INTERVAL + TIMEOUT
+INTERVAL, FAILURES, TIMEOUT = 0.3, 2, 0.25
+DETECTOR_BOUND = HealthCheck(
+    interval_seconds=INTERVAL, failure_threshold=FAILURES, request_timeout_seconds=TIMEOUT
+).detection_seconds
 
 
 def write_config(tmp_path: Path, port: int, policy: str = "failover", extra: str = "") -> Path:
