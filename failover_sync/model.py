@@ -104,6 +104,8 @@ class HealthCheck:
     verify_tls: bool = True
     ca_file: str | None = None
     follow_redirects: bool = False
+    source_address: str | None = None
+    """Local address probes are sent from; ``None``: the system chooses."""
 
     @property
     def detection_seconds(self) -> float:

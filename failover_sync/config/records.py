@@ -122,6 +122,7 @@ def to_health_check(merged: Mapping[str, Any], host: str) -> HealthCheck:
         verify_tls=merged.get("verify_tls", True),
         ca_file=os.fspath(ca_file) if ca_file else None,
         follow_redirects=merged.get("follow_redirects", False),
+        source_address=merged.get("source_address"),
     )
 
 

@@ -68,6 +68,8 @@ class HealthCheckSpec(Spec):
     """PEM bundle of CAs to trust for HTTPS instead of the system's."""
     follow_redirects: bool | None = None
     """Follow 3xx answers (default false: a 3xx is judged by ``expected_status``)."""
+    source_address: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f.:]+$")
+    """Local address probes are sent from (HTTP, HTTPS, TCP); default: the system's choice."""
 
 
 class FailoverStrategySpec(Spec):

@@ -73,6 +73,8 @@ def test_expected_status(
 ) -> None:
     backend.behaviour.status = status
     backend.behaviour.location = "http://192.0.2.1/elsewhere" if status == 302 else None
+    if status == 204:
+        backend.behaviour.body = b""  # RFC 9110 section 15.3.5: a 204 has no content
     result = probe(http(backend, expected_status=expected))
     assert result.ok is ok
     assert result.reason == f"status {status}"
