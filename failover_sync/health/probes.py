@@ -72,7 +72,9 @@ class Prober:
     """
 
     def __init__(self, *, max_concurrency: int = 4096, share: float = 0.25) -> None:
-        self.admission = Admission(ceiling=max_concurrency, share=share)
+        self.admission = Admission(
+            ceiling=max_concurrency, floor=min(16, max_concurrency), share=share
+        )
         self._sessions: dict[str | None, aiohttp.ClientSession] = {}
         self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
 

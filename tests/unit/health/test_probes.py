@@ -171,3 +171,23 @@ def test_https_sends_sni_and_verifies_the_name(tls: tuple[trustme.CA, Path]) -> 
         assert result.reason.startswith("TLS verify failed")
     finally:
         server.stop()
+
+
+def test_source_address_from_the_config() -> None:
+    from pydantic import ValidationError
+
+    from failover_sync.config.records import to_health_check
+    from failover_sync.config.spec import HealthCheckSpec
+
+    spec = HealthCheckSpec(source_address="127.0.0.9")
+    check = to_health_check(spec.model_dump(exclude_none=True), "app.example.test")
+    assert check.source_address == "127.0.0.9"
+    assert to_health_check({}, "app.example.test").source_address is None
+    with pytest.raises(ValidationError, match="source_address"):
+        HealthCheckSpec(source_address="not an address")
+
+
+def test_probes_never_resolve_names() -> None:
+    result = probe(ProbeTarget("localhost", HealthCheck(port=free_port(ADDRESS))))
+    assert not result.ok
+    assert result.reason == "probes never resolve host names (localhost)"
