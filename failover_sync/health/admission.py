@@ -27,9 +27,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from failover_sync.logs import event
 
 OverloadListener = Callable[[bool, "AdmissionStats"], None]
 """Called with ``True`` when probes start waiting for a slot, ``False`` when that ends."""
@@ -177,3 +180,21 @@ class Admission:
     def _notify(self, overloaded: bool) -> None:
         for listener in self.listeners:
             listener(overloaded, self.stats)
+
+
+def log_overload(overloaded: bool, stats: AdmissionStats) -> None:
+    """The default listener: ``probe_overload`` at WARNING when probes start waiting for a
+    slot (the engine is offered more than the core can run within the timeouts), and
+    ``probe_overload_ended`` at INFO after QUIET_SECONDS without a delayed probe."""
+    fields = {
+        "in_flight": stats.in_flight,
+        "limit": stats.limit,
+        "waiting": stats.waiting,
+        "cpu_per_probe_ms": round(stats.cpu_per_probe_seconds * 1000, 3),
+        "delayed_total": stats.delayed,
+        "delay_seconds_total": round(stats.delay_seconds, 3),
+    }
+    if overloaded:
+        event(logging.WARNING, "probe_overload", **fields)
+    else:
+        event(logging.INFO, "probe_overload_ended", **fields)

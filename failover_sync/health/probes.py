@@ -34,7 +34,7 @@ import certifi
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from failover_sync.__about__ import __version__
-from failover_sync.health.admission import Admission, AdmissionStats
+from failover_sync.health.admission import Admission, AdmissionStats, log_overload
 from failover_sync.health.redirects import (
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
@@ -68,13 +68,15 @@ class Prober:
     ``max_concurrency`` caps the probes in flight (file descriptors); the working bound is
     :class:`~failover_sync.health.admission.Admission`'s, from the measured CPU per probe
     (``share`` of the shortest timeout). ``stats`` and ``admission.listeners`` report
-    overload (probes delayed for a slot).
+    overload (probes delayed for a slot); the default listener logs ``probe_overload`` at
+    WARNING and ``probe_overload_ended`` at INFO.
     """
 
     def __init__(self, *, max_concurrency: int = 4096, share: float = 0.25) -> None:
         self.admission = Admission(
             ceiling=max_concurrency, floor=min(16, max_concurrency), share=share
         )
+        self.admission.listeners.append(log_overload)
         self._sessions: dict[str | None, aiohttp.ClientSession] = {}
         self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable
 
 from failover_sync.health.probes import Prober
+from failover_sync.logs import event
 from failover_sync.model import ProbeResult, ProbeTarget
 
 ResultHook = Callable[[ProbeTarget, ProbeResult, float], None]
@@ -42,8 +44,9 @@ class ProbeSchedule:
     """Probes ``targets`` at fixed rates through ``prober`` until :meth:`run` is cancelled.
 
     ``skipped`` counts turns skipped because a target fell a whole interval behind;
-    ``started`` counts probes started. An exception from ``on_result`` is not caught (it
-    ends that probe's task and the target's schedule; the caller's hook must not raise).
+    ``started`` counts probes started. An exception from the prober (a failed probe with
+    reason ``probe error: <type>``) or from ``on_result`` is logged (``probe_error``,
+    ``probe_hook_error``) and the target stays on the schedule.
     """
 
     def __init__(self, prober: Prober, targets: Iterable[ProbeTarget], on_result: ResultHook):
@@ -93,10 +96,17 @@ class ProbeSchedule:
     async def _one(
         self, loop: asyncio.AbstractEventLoop, due: float, order: int, target: ProbeTarget
     ) -> None:
-        result = await self.prober.probe(target)
+        try:
+            result = await self.prober.probe(target)
+        except Exception as exc:  # a bug in a probe library must not end the schedule
+            event(logging.ERROR, "probe_error", endpoint=str(target), error=repr(exc))
+            result = ProbeResult(False, 0.0, f"probe error: {type(exc).__name__}")
         # uvloop's loop.time() is CLOCK_MONOTONIC in ms, cached per loop iteration
         ended = time.monotonic()
-        self.on_result(target, result, max(0.0, ended - result.latency_seconds - due))
+        try:
+            self.on_result(target, result, max(0.0, ended - result.latency_seconds - due))
+        except Exception as exc:
+            event(logging.ERROR, "probe_hook_error", endpoint=str(target), error=repr(exc))
         now = loop.time()
         interval = target.check.interval_seconds
         next_due = due + interval

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -114,3 +115,17 @@ def test_a_probe_deadline_starts_when_it_is_admitted(slow_backend: HttpBackend) 
     assert stats.delayed == 4
     assert stats.limit == 1
     assert slow_backend.behaviour.requests == 5
+
+
+def test_overload_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    prober = Prober(max_concurrency=1)
+    stats = prober.stats
+    stats.in_flight, stats.limit, stats.waiting = 1, 1, 3
+    with caplog.at_level(logging.INFO):
+        for listener in prober.admission.listeners:
+            listener(True, stats)
+            listener(False, stats)
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "probe_overload"),
+        (logging.INFO, "probe_overload_ended"),
+    ]

@@ -90,3 +90,26 @@ def test_an_empty_schedule_waits_until_cancelled() -> None:
         return task.cancelled()
 
     assert asyncio.run(main())
+
+
+class BrokenProber(FakeProber):
+    async def probe(self, target: ProbeTarget) -> ProbeResult:
+        raise RuntimeError("library bug")
+
+
+def test_errors_in_the_prober_or_the_hook_keep_the_schedule_going() -> None:
+    results: list[str] = []
+
+    def on_result(target: ProbeTarget, result: ProbeResult, late: float) -> None:
+        results.append(result.reason)
+        raise ValueError("hook bug")
+
+    async def main() -> None:
+        schedule = ProbeSchedule(BrokenProber(), targets(1, 0.02), on_result)
+        task = asyncio.create_task(schedule.run())
+        await await_for(lambda: len(results) >= 3, 10.0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(main())
+    assert set(results) == {"probe error: RuntimeError"}
