@@ -5,7 +5,7 @@ context, a future and a timer handle, about 25 tracked objects) gives Python's c
 collector some 250,000 objects that live for a whole interval each: every probe renews them,
 so they survive young collections, are promoted, and trigger full collections that scan all
 of them (measured at 10,000 targets, uvloop: a full pass of 185 ms, four of them in 20 s).
-:class:`ProbeSchedule` keeps the schedule in one heap of ``(due, order, target)`` tuples
+:class:`ProbeSchedule` keeps the schedule in one heap of ``(due, index)`` tuples
 instead and starts a task only when a probe is due; that task lives for the probe's few
 milliseconds and dies young, so full passes have little to scan.
 
@@ -15,7 +15,9 @@ every ``interval_seconds`` after its previous due time; one probe per target at 
 target whose probe ended a whole interval or more after its next due time skips the missed
 turns (counted in ``skipped``) instead of bursting. ``on_result(target, result, lateness)``
 gets the lateness in seconds from the due time to the probe's start, wait for an admission
-slot included (the probe's ``latency_seconds`` counts from its admission).
+slot included (the probe's ``latency_seconds`` counts from its admission). Under overload no
+more tasks run than the prober's admission limit: due probes wait in the heap, so that an
+overload does not turn into tens of thousands of waiting tasks for the collector to scan.
 """
 
 from __future__ import annotations
@@ -55,9 +57,12 @@ class ProbeSchedule:
         self.targets = list(targets)
         self.skipped = 0
         self.started = 0
-        self._heap: list[tuple[float, int, ProbeTarget]] = []
+        # (due, index into targets): tuples of a float and an int, which the collector
+        # stops tracking, so a full pass does not scan the schedule
+        self._heap: list[tuple[float, int]] = []
         self._running: set[asyncio.Task[None]] = set()
         self._wake: asyncio.Event | None = None
+        self._throttled = False
 
     async def run(self) -> None:
         """Run the schedule; cancel to stop (probes in flight are cancelled too)."""
@@ -65,22 +70,27 @@ class ProbeSchedule:
         self._wake = asyncio.Event()
         start = loop.time()
         self._heap = [
-            (start + t.check.interval_seconds * phase_of(t), i, t)
-            for i, t in enumerate(self.targets)
+            (start + t.check.interval_seconds * phase_of(t), i) for i, t in enumerate(self.targets)
         ]
         heapq.heapify(self._heap)
         try:
             while True:
                 now = loop.time()
                 heap = self._heap
-                while heap and heap[0][0] <= now:
-                    due, order, target = heapq.heappop(heap)
-                    task = loop.create_task(self._one(loop, due, order, target))
+                # no more tasks than admission would let run: under overload the due
+                # probes wait in the heap (lateness grows), not as thousands of tasks
+                limit = self.prober.admission.stats.limit
+                while heap and heap[0][0] <= now and len(self._running) < limit:
+                    due, order = heapq.heappop(heap)
+                    task = loop.create_task(self._one(loop, due, order))
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
                     self.started += 1
                 self._wake.clear()
-                if heap:
+                self._throttled = bool(heap) and heap[0][0] <= now
+                if self._throttled:
+                    await self._wake.wait()  # a probe ends
+                elif heap:
                     try:
                         async with asyncio.timeout_at(heap[0][0]):
                             await self._wake.wait()
@@ -93,9 +103,8 @@ class ProbeSchedule:
                 task.cancel()
             await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def _one(
-        self, loop: asyncio.AbstractEventLoop, due: float, order: int, target: ProbeTarget
-    ) -> None:
+    async def _one(self, loop: asyncio.AbstractEventLoop, due: float, order: int) -> None:
+        target = self.targets[order]
         try:
             result = await self.prober.probe(target)
         except Exception as exc:  # a bug in a probe library must not end the schedule
@@ -115,6 +124,6 @@ class ProbeSchedule:
             self.skipped += missed
             next_due += interval * missed
         first = self._heap[0][0] if self._heap else None
-        heapq.heappush(self._heap, (next_due, order, target))
-        if (first is None or next_due < first) and self._wake is not None:
+        heapq.heappush(self._heap, (next_due, order))
+        if (self._throttled or first is None or next_due < first) and self._wake is not None:
             self._wake.set()
