@@ -27,6 +27,7 @@ import contextlib
 import socket
 import ssl
 import time
+import weakref
 from typing import Any
 
 import aiohttp
@@ -79,6 +80,11 @@ class Prober:
         self.admission.listeners.append(log_overload)
         self._sessions: dict[str | None, aiohttp.ClientSession] = {}
         self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # A Prober dropped without aclose (a test, ``run --once`` cut short) holds sessions
+        # without open connections (one per probe, closed with it): detaching marks them
+        # closed, so that aiohttp does not warn about them when they are collected.
+        weakref.finalize(self, _detach, self._sessions)
 
     @property
     def stats(self) -> AdmissionStats:
@@ -86,6 +92,10 @@ class Prober:
         return self.admission.stats
 
     def _session(self, source_address: str | None) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a session belongs to one loop; asyncio.run made another
+            _detach(self._sessions)
+            self._loop = loop
         session = self._sessions.get(source_address)
         if session is None:
             connector = aiohttp.TCPConnector(
@@ -181,6 +191,13 @@ class Prober:
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
+
+
+def _detach(sessions: dict[str | None, aiohttp.ClientSession]) -> None:
+    for session in sessions.values():
+        if not session.closed:
+            session.detach()
+    sessions.clear()
 
 
 async def _judge(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,3 +192,12 @@ def test_probes_never_resolve_names() -> None:
     result = probe(ProbeTarget("localhost", HealthCheck(port=free_port(ADDRESS))))
     assert not result.ok
     assert result.reason == "probes never resolve host names (localhost)"
+
+
+def test_one_prober_on_two_event_loops_without_aclose(backend: HttpBackend) -> None:
+    prober = Prober()
+    target = http(backend)
+    for _ in range(2):  # each asyncio.run is a new loop; the prober is never closed
+        assert asyncio.run(prober.probe(target)).reason == "status 200"
+    del prober  # collected without aclose: no ResourceWarning (warnings are errors here)
+    gc.collect()
