@@ -204,7 +204,7 @@ class GcPauses:
 
 
 def build(
-    endpoints: int, interval: float, port: int, count: int
+    endpoints: int, interval: float, port: int, count: int, timeout: float = 1.0
 ) -> dict[Zone, list[DesiredRecord]]:
     """N endpoints in multivalue A records of RECORD_SIZE, each with its own path."""
     hosts = addresses(count)
@@ -220,7 +220,7 @@ def build(
                 path=f"/e/{i}",
                 host=name.rstrip("."),
                 interval_seconds=interval,
-                request_timeout_seconds=min(5.0, interval / 2),
+                request_timeout_seconds=timeout,
             )
             value = hosts[i % count]
             group.append(Endpoint(value, ProbeTarget(value, check)))
@@ -240,7 +240,7 @@ def percentile(samples: list[float], q: float) -> float:
 
 async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -> None:
     """Start the probe loops, warm up for one interval, measure for ``args.duration``."""
-    desired = build(args.endpoints, args.interval, port, args.addresses)
+    desired = build(args.endpoints, args.interval, port, args.addresses, args.timeout)
     provider = InMemoryProvider()
     for zone, records in desired.items():
         provider.zones[zone.name] = {
@@ -268,12 +268,17 @@ async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -
         if not stats.measuring:
             return
         stats.probes += 1
+        stats.lateness.append(lateness)
+        stats.probe_latency.append(result.latency_seconds)
+        if getattr(controller, "schedule", None) is not None:
+            # health.schedule.ProbeSchedule: the observers' lateness already runs from the
+            # due time to the probe's start, slot wait included
+            stats.start_delay.append(lateness)
+            return
         loop_asked, mono_asked = prober.asked[target]
         scheduled = loop_asked - lateness
-        stats.lateness.append(lateness)
         stats.wall_lateness.append(mono_asked - scheduled)
         stats.start_delay.append(now - result.latency_seconds - scheduled)
-        stats.probe_latency.append(result.latency_seconds)
 
     def on_event(event: Event) -> None:
         if isinstance(event, ProbeCompleted):
@@ -325,14 +330,14 @@ def report(args: argparse.Namespace, out: dict[str, object], loop_name: str, ser
     rate = stats.probes / wall
     util = cpu / wall
     p50, p99 = (percentile(stats.lateness, q) * 1000 for q in (0.5, 0.99))
-    w50, w99, wmax = (percentile(stats.wall_lateness, q) * 1000 for q in (0.5, 0.99, 1.0))
-    s50, s99 = (percentile(stats.start_delay, q) * 1000 for q in (0.5, 0.99))
+    w50, w99 = (percentile(stats.wall_lateness, q) * 1000 for q in (0.5, 0.99))
+    s50, s99, smax = (percentile(stats.start_delay, q) * 1000 for q in (0.5, 0.99, 1.0))
     l50, l99 = (percentile(stats.probe_latency, q) * 1000 for q in (0.5, 0.99))
     false_down = stats.failed + stats.unhealthy_transitions
     rows = [
         ("probes/s", f"{rate:,.1f}", f">= {0.99 * offered:,.0f} (99% of {offered:,.0f})",
          rate >= 0.99 * offered),
-        ("lateness p50 / p99 (ms)", f"{w50:.1f} / {w99:.1f}", "p99 <= 100", w99 <= 100),
+        ("lateness p50 / p99 (ms)", f"{s50:.1f} / {s99:.1f}", "p99 <= 100", s99 <= 100),
         ("false-unhealthy", f"{stats.failed} failed probes, {stats.unhealthy_transitions} "
          "unhealthy transitions", "0", false_down == 0),
         ("CPU (controller)", f"{cpu:.2f} s in {wall:.1f} s = {util:.0%} of one core",
@@ -346,8 +351,8 @@ def report(args: argparse.Namespace, out: dict[str, object], loop_name: str, ser
         f"  controller lateness (loop.time, as observers see it) p50/p99: {p50:.1f} / {p99:.1f} ms"
     )
     print(
-        f"  lateness max {wmax:.1f} ms; probe start incl. slot wait p50/p99: "
-        f"{s50:.1f} / {s99:.1f} ms"
+        f"  lateness (to the probe's start, slot wait included; headline) max "
+        f"{smax:.1f} ms; before the slot p50/p99: {w50:.1f} / {w99:.1f} ms (per-target loops)"
     )
     print(f"  probe latency p50/p99: {l50:.2f} / {l99:.2f} ms; probes measured {stats.probes:,}")
     if util > 0:
@@ -366,6 +371,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=10.0, help="seconds")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds measured")
     parser.add_argument("--addresses", type=int, default=100, help="loopback addresses")
+    parser.add_argument("--timeout", type=float, default=1.0, help="probe timeout, seconds")
     parser.add_argument(
         "--gc-freeze",
         action="store_true",

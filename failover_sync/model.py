@@ -121,6 +121,8 @@ class HealthCheck:
     ca_file: str | None = None
     follow_redirects: bool = False
     recheck_interval_seconds: float | None = None
+    source_address: str | None = None
+    """Local address probes are sent from; ``None``: the system chooses."""
 
     @property
     def detection_seconds(self) -> float:

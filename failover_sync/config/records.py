@@ -123,6 +123,7 @@ def to_health_check(merged: Mapping[str, Any], host: str) -> HealthCheck:
         ca_file=os.fspath(ca_file) if ca_file else None,
         follow_redirects=merged.get("follow_redirects", False),
         recheck_interval_seconds=merged.get("recheck_interval_seconds"),
+        source_address=merged.get("source_address"),
     )
 
 

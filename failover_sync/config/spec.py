@@ -118,6 +118,8 @@ class HealthCheckSpec(Spec):
     """Rapid recheck: after a probe result that differs from the verdict, probe again this
     soon (seconds) until the threshold is reached or the streak breaks (default off;
     recommended: a tenth of ``interval_seconds``, at least ``request_timeout_seconds``)."""
+    source_address: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f.:]+$")
+    """Local address probes are sent from (HTTP, HTTPS, TCP); default: the system's choice."""
 
 
 class FailoverStrategySpec(Spec):

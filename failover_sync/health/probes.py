@@ -1,41 +1,48 @@
-"""Health probes: HTTP and HTTPS through httpx, and TCP connect.
+"""Health probes: HTTP and HTTPS through aiohttp's client, and TCP connect.
 
-Design choice, measured on the 2-core machines this project targets: httpx's default
-connection pool assigns queued requests to connections in a loop over all of them, so under
-hundreds of concurrent probes a request can wait seconds for the pool before it touches the
-network; with a probe deadline around the whole request, that wait reads as an endpoint
-timeout. A probe also must see what a newly resolved client sees, which is a new connection.
-So the client here keeps httpx's request building, redirects and headers, but its transport
-opens one httpcore connection per request and closes it with the response: there is no pool
-and no pool wait. That connection runs on asyncio's own streams through httpcore's
-network-backend interface (:class:`AsyncioBackend`) rather than on anyio, whose connect
-spawns a task group per connection and whose every read and write enters cancel scopes: that
-overhead alone cost a third of the CPU of a probe. Concurrency is bounded by a semaphore that
-is acquired *before* the probe's deadline starts, so waiting for a slot is scheduling lateness
-(measured by ``bench/probe_scale.py``), never a false timeout. Measured with 5,000 probes at
-100 concurrent, one core, asyncio (uvloop): default pool 1,338 (1,457) probes/s, a transport
-per probe 1,350 (1,513)/s, a one-shot connection on anyio 1,385 (1,513)/s, this transport
-2,160 (2,209)/s, about 0.45 ms of CPU per probe. ``bench/probe_scale.py``, 10,000 endpoints
-every 10 s under uvloop: 1,000 probes/s at about half of one core, p99 lateness 10-60 ms.
+Design choice, measured with ``bench/probe_engine.py`` (ours beside a plain aiohttp client in
+the same run, a new connection per probe, issue 19): httpx on a one-shot httpcore transport
+cost 1.7x aiohttp's CPU per HTTP probe; httpx on ``httpx-aiohttp``'s transport pays both
+libraries' request and response objects. This engine therefore calls aiohttp's
+``ClientSession`` directly, with what a probe needs and nothing more: one session per source
+address (``TCPConnector(force_close=True)``: a new connection per probe, no pool to wait
+for), no cookie jar, no client timeouts (``asyncio.timeout`` bounds the whole probe), and a
+resolver that refuses every name, so that nothing a backend says can make the prober look up
+a host in DNS. Its CPU per probe stays within a few percent of aiohttp's own (the bench
+prints both).
 
 The ``Host`` header and the TLS SNI name are ``health_check.host`` while the connection goes
-to the endpoint's address; certificates are verified against that name by default.
+to the endpoint's address; certificates are verified against that name by default. Redirects
+are followed only on the endpoint (see :mod:`failover_sync.health.redirects`).
+
+Overload: a probe's deadline starts once :class:`~failover_sync.health.admission.Admission`
+admits it, and the probes in flight are bounded by what the core can finish within the
+timeout; extra probes wait whole (lateness), counted in :attr:`Prober.stats`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+import weakref
 from typing import Any
 
+import aiohttp
 import certifi
-import httpcore
-import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from failover_sync.__about__ import __version__
+from failover_sync.health.admission import Admission, AdmissionStats, log_overload
+from failover_sync.health.redirects import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    Hop,
+    host_header,
+    next_hop,
+)
 from failover_sync.model import HealthCheck, ProbeResult, ProbeTarget
 
 USER_AGENT = f"failover-sync/{__version__} (health check)"
@@ -43,265 +50,240 @@ BODY_LIMIT = 5120
 """Bytes of the body searched for ``body_match`` (Route 53 searches the first 5120)."""
 
 
-class _ClosingStream(httpx.AsyncByteStream):
-    """Response body that closes its one-shot connection when closed."""
+class NoResolver(AbstractResolver):
+    """A resolver that resolves nothing: probes connect to endpoint addresses only (URLs
+    carry IP literals, which aiohttp never hands to a resolver). Raises ``OSError``."""
 
-    def __init__(self, conn: httpcore.AsyncHTTPConnection, body: AsyncIterable[bytes]) -> None:
-        self._conn = conn
-        self._body = body
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        raise OSError(f"probes never resolve host names ({host})")
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for part in self._body:
-            yield part
-
-    async def aclose(self) -> None:
-        try:
-            if hasattr(self._body, "aclose"):
-                await self._body.aclose()
-        finally:
-            await self._conn.aclose()
-
-
-class _AsyncioStream(httpcore.AsyncNetworkStream):
-    """An httpcore network stream on asyncio's own streams (uvloop's when it runs)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
-
-    # The ``timeout`` parameters below are httpcore's interface (noqa: ASYNC109).
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        if timeout is None:  # the probes' case: asyncio.timeout bounds the whole probe
-            return await self._reader.read(max_bytes)
-        async with asyncio.timeout(timeout):
-            return await self._reader.read(max_bytes)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        if buffer:
-            self._writer.write(buffer)
-            async with asyncio.timeout(timeout):
-                await self._writer.drain()
-
-    async def aclose(self) -> None:
-        self._writer.close()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
-        except BaseException:
-            self._writer.close()
-            raise
-        return self
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "ssl_object":
-            return self._writer.get_extra_info("ssl_object")
-        if info == "client_addr":
-            return self._writer.get_extra_info("sockname")
-        if info == "server_addr":
-            return self._writer.get_extra_info("peername")
-        if info == "socket":
-            return self._writer.get_extra_info("socket")
-        return None
-
-
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend interface on asyncio streams instead of anyio.
-
-    Same sockets, same TLS (``ssl``), same errors (``OSError``, ``ssl.SSLError``), less work
-    per connection: anyio's connect runs a task group per connection (happy eyeballs) and
-    every read and write enters cancel scopes.
-    """
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        local_addr = (local_address, 0) if local_address else None
-        async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port, local_addr=local_addr)
-        for option in socket_options or ():
-            writer.get_extra_info("socket").setsockopt(*option)
-        return _AsyncioStream(reader, writer)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-_BACKEND = AsyncioBackend()
-
-
-class OneShotTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that opens a new connection for every request (no pool)."""
-
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
-        self._ssl_context = ssl_context
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        origin = httpcore.Origin(url.raw_scheme, url.raw_host, url.port or _default_port(url))
-        conn = httpcore.AsyncHTTPConnection(
-            origin, ssl_context=self._ssl_context, network_backend=_BACKEND
-        )
-        try:
-            response = await conn.handle_async_request(core_request)
-        except BaseException:
-            await conn.aclose()
-            raise
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_ClosingStream(conn, response.stream),  # type: ignore[arg-type]
-            extensions=response.extensions,
-        )
-
-
-def _default_port(url: httpx.URL) -> int:
-    return 443 if url.scheme == "https" else 80
+    async def close(self) -> None:
+        pass
 
 
 class Prober:
-    """Runs probes. One instance per process; ``aclose`` when done.
+    """Runs probes. One instance per process (one event loop); ``aclose`` when done.
 
-    ``max_concurrency`` bounds the probes in flight (file descriptors); a probe's deadline
-    starts only once it holds a slot.
+    ``max_concurrency`` caps the probes in flight (file descriptors); the working bound is
+    :class:`~failover_sync.health.admission.Admission`'s, from the measured CPU per probe
+    (``share`` of the shortest timeout). ``stats`` and ``admission.listeners`` report
+    overload (probes delayed for a slot); the default listener logs ``probe_overload`` at
+    WARNING and ``probe_overload_ended`` at INFO.
     """
 
-    def __init__(self, *, max_concurrency: int = 1024) -> None:
-        self._slots = asyncio.Semaphore(max_concurrency)
-        self._clients: dict[tuple[bool, str | None], httpx.AsyncClient] = {}
+    def __init__(self, *, max_concurrency: int = 4096, share: float = 0.25) -> None:
+        self.admission = Admission(
+            ceiling=max_concurrency, floor=min(16, max_concurrency), share=share
+        )
+        self.admission.listeners.append(log_overload)
+        self._sessions: dict[str | None, aiohttp.ClientSession] = {}
+        self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # A Prober dropped without aclose (a test, ``run --once`` cut short) holds sessions
+        # without open connections (one per probe, closed with it): detaching marks them
+        # closed, so that aiohttp does not warn about them when they are collected.
+        weakref.finalize(self, _detach, self._sessions)
 
-    def _client(self, check: HealthCheck) -> httpx.AsyncClient:
+    @property
+    def stats(self) -> AdmissionStats:
+        """Admission counters: probes delayed, their total wait, in flight, the limit."""
+        return self.admission.stats
+
+    def _session(self, source_address: str | None) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a session belongs to one loop; asyncio.run made another
+            _detach(self._sessions)
+            self._loop = loop
+        session = self._sessions.get(source_address)
+        if session is None:
+            connector = aiohttp.TCPConnector(
+                force_close=True,
+                limit=0,  # Admission bounds the probes in flight
+                local_addr=(source_address, 0) if source_address else None,
+                resolver=NoResolver(),
+                use_dns_cache=False,
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(),  # asyncio.timeout bounds the whole probe
+                cookie_jar=aiohttp.DummyCookieJar(),
+                headers={"User-Agent": USER_AGENT},
+                trust_env=False,
+            )
+            self._sessions[source_address] = session
+        return session
+
+    def _ssl(self, check: HealthCheck) -> ssl.SSLContext:
         key = (check.verify_tls, check.ca_file)
-        client = self._clients.get(key)
-        if client is None:
+        ctx = self._contexts.get(key)
+        if ctx is None:
             if check.verify_tls:
                 ctx = ssl.create_default_context(cafile=check.ca_file or certifi.where())
             else:
                 ctx = ssl.create_default_context()
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
-            client = httpx.AsyncClient(
-                transport=OneShotTransport(ctx),
-                trust_env=False,
-                timeout=None,  # noqa: S113 - asyncio.timeout bounds the whole probe
-                headers={"User-Agent": USER_AGENT},
-            )
-            self._clients[key] = client
-        return client
+            self._contexts[key] = ctx
+        return ctx
 
     async def probe(self, target: ProbeTarget) -> ProbeResult:
-        """Probe ``target`` once; never raises for endpoint faults (they are results)."""
-        async with self._slots:
-            check = target.check
+        """Probe ``target`` once: a result within ``request_timeout_seconds`` of admission;
+        never raises for endpoint faults (they are results with short reasons)."""
+        check = target.check
+        timeout = check.request_timeout_seconds
+        await self.admission.acquire(timeout)
+        try:
             if check.protocol != "TCP":
-                # Building a client loads the CA bundle (tens of ms): never inside a deadline.
-                self._client(check)
+                # A first session or TLS context loads the CA bundle (tens of ms): never
+                # inside the probe's deadline, or a first probe times out on it alone.
+                self._session(check.source_address)
+                self._ssl(check)
             started = time.monotonic()
             try:
-                async with asyncio.timeout(check.request_timeout_seconds):
+                async with asyncio.timeout(timeout):
                     if check.protocol == "TCP":
                         ok, reason = await _tcp(target)
                     else:
                         ok, reason = await self._http(target)
-            except (TimeoutError, httpcore.TimeoutException, httpx.TimeoutException):
-                # httpcore's own timeout classes are not NetworkErrors; all mean the deadline.
-                ok, reason = False, f"timeout after {check.request_timeout_seconds:g} s"
-            except (OSError, httpx.HTTPError, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            except TimeoutError:
+                ok, reason = False, f"timeout after {timeout:g} s"
+            except (OSError, aiohttp.ClientError, ValueError) as exc:
                 ok, reason = False, describe_error(exc)
             return ProbeResult(ok, time.monotonic() - started, reason)
+        finally:
+            self.admission.release()
 
     async def _http(self, target: ProbeTarget) -> tuple[bool, str]:
         check = target.check
-        client = self._client(check)
-        default_port = 443 if check.protocol == "HTTPS" else 80
-        host_header = check.host if check.port == default_port else f"{check.host}:{check.port}"
+        session = self._session(check.source_address)
+        ctx = self._ssl(check)
+        name = check.host or target.value
         address = f"[{target.value}]" if ":" in target.value else target.value
-        request = client.build_request(
-            check.method,
-            f"{check.protocol.lower()}://{address}:{check.port}{check.path}",
-            # Each probe uses a new connection; say so, so the server frees it at once.
-            headers=[("Host", host_header), ("Connection", "close"), *check.headers],
-            extensions={"sni_hostname": check.host},
-        )
-        response = await client.send(request, stream=True, follow_redirects=check.follow_redirects)
-        try:
-            status = response.status_code
-            if not any(status in r for r in check.expected_status):
-                return False, f"status {status}"
-            if check.body_match is not None:
-                body = b""
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) >= BODY_LIMIT:
-                        break
-                if check.body_match.encode() not in body[:BODY_LIMIT]:
-                    return False, f"status {status}, body mismatch"
-            return True, f"status {status}"
-        finally:
-            await response.aclose()
-            # httpx's client wraps the body in a stream that refers back to the response;
-            # left alone, that cycle hands every probe's connection objects to the cyclic GC,
-            # whose full collections then stall the loop for hundreds of ms at 1,000 probes/s.
-            response.stream = httpx.ByteStream(b"")
+        hop = Hop(check.protocol.lower(), check.port, check.path, check.method)
+        for _ in range(MAX_REDIRECTS + 1):
+            # User headers first: ours (Host, Connection) must win.
+            headers = {
+                **dict(check.headers),
+                "Host": host_header(name, hop.scheme, hop.port),
+                "Connection": "close",  # each probe uses a new connection; let the server know
+            }
+            url = f"{hop.scheme}://{address}:{hop.port}{hop.target}"
+            sni = check.host if hop.scheme == "https" and check.host else None
+            async with session.request(
+                hop.method,
+                url,
+                headers=headers,
+                allow_redirects=False,
+                ssl=ctx,
+                server_hostname=sni,
+            ) as response:
+                status = response.status
+                note = ""
+                location = response.headers.get("Location")
+                if check.follow_redirects and status in REDIRECT_STATUSES and location:
+                    after = next_hop(hop, status, location, check.host, target.value)
+                    if isinstance(after, Hop):
+                        hop = after
+                        continue
+                    note = f", {after}"
+                return await _judge(check, response, status, note)
+        return False, "too many redirects"
 
     async def aclose(self) -> None:
-        """Close the clients (their transports hold no connections between probes)."""
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        """Close the sessions (they hold no connections between probes)."""
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+
+
+def _detach(sessions: dict[str | None, aiohttp.ClientSession]) -> None:
+    for session in sessions.values():
+        if not session.closed:
+            session.detach()
+    sessions.clear()
+
+
+async def _judge(
+    check: HealthCheck, response: aiohttp.ClientResponse, status: int, note: str
+) -> tuple[bool, str]:
+    if not any(status in r for r in check.expected_status):
+        return False, f"status {status}{note}"
+    if check.body_match is not None:
+        body = b""
+        while len(body) < BODY_LIMIT:
+            chunk = await response.content.read(BODY_LIMIT - len(body))
+            if not chunk:
+                break
+            body += chunk
+        if check.body_match.encode() not in body:
+            return False, f"status {status}, body mismatch{note}"
+    return True, f"status {status}{note}"
 
 
 async def _tcp(target: ProbeTarget) -> tuple[bool, str]:
-    _, writer = await asyncio.open_connection(target.value, target.check.port)
+    source = target.check.source_address
+    _, writer = await asyncio.open_connection(
+        target.value, target.check.port, local_addr=(source, 0) if source else None
+    )
     writer.close()
     with contextlib.suppress(OSError):  # a reset after the connect still proves the port
         await writer.wait_closed()
     return True, "connected"
 
 
-def describe_error(exc: BaseException) -> str:
-    """A short reason for a failed probe: ``connection refused``, ``TLS name mismatch``."""
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, the errors aiohttp wraps (``os_error``, ``certificate_error``), and their
+    causes and contexts, innermost wrapped first."""
+    out: list[BaseException] = []
     seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        cur = todo.pop(0)
+        if cur is None or id(cur) in seen:
+            continue
         seen.add(id(cur))
+        wrapped: Any = getattr(cur, "certificate_error", None) or getattr(cur, "os_error", None)
+        if isinstance(wrapped, BaseException) and id(wrapped) not in seen:
+            todo.insert(0, cur)
+            todo.insert(0, wrapped)
+            seen.discard(id(cur))
+            continue
+        out.append(cur)
+        todo.append(cur.__cause__ or cur.__context__)
+    return out
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short reason for a failed probe: ``connection refused``, ``TLS name mismatch``,
+    ``TLS verify failed: ...``, ``connection reset``, ``server disconnected``."""
+    plain = [e for e in _chain(exc) if not isinstance(e, aiohttp.ClientError)]
+    for cur in plain:
         if isinstance(cur, ssl.SSLCertVerificationError):
             message = cur.verify_message or str(cur)
             if "mismatch" in message.lower():
                 return "TLS name mismatch"
             return f"TLS verify failed: {message}"
+    for cur in plain:
         if isinstance(cur, ssl.SSLError):
             return f"TLS error: {cur.reason or cur}"
+    for cur in plain:
         if isinstance(cur, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cur, ConnectionResetError):
             return "connection reset"
+    for cur in plain:
         if isinstance(cur, OSError) and cur.strerror:
             return cur.strerror.lower()
-        cur = cur.__cause__ or cur.__context__
+        if isinstance(cur, OSError) and cur.args:
+            return str(cur.args[0])
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "server disconnected"
+    if isinstance(exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError):
+        message = getattr(exc, "message", None) or str(exc)
+        return f"protocol error: {message}"
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpcore.RemoteProtocolError | httpx.RemoteProtocolError):
-        return f"protocol error: {text}"
-    if isinstance(exc, httpcore.ConnectError | httpx.ConnectError):
+    if isinstance(exc, aiohttp.ClientConnectionError):
         return f"connect failed: {text}"
     return text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,8 @@ def test_expected_status(
 ) -> None:
     backend.behaviour.status = status
     backend.behaviour.location = "http://192.0.2.1/elsewhere" if status == 302 else None
+    if status == 204:
+        backend.behaviour.body = b""  # RFC 9110 section 15.3.5: a 204 has no content
     result = probe(http(backend, expected_status=expected))
     assert result.ok is ok
     assert result.reason == f"status {status}"
@@ -169,3 +172,32 @@ def test_https_sends_sni_and_verifies_the_name(tls: tuple[trustme.CA, Path]) -> 
         assert result.reason.startswith("TLS verify failed")
     finally:
         server.stop()
+
+
+def test_source_address_from_the_config() -> None:
+    from pydantic import ValidationError
+
+    from failover_sync.config.records import to_health_check
+    from failover_sync.config.spec import HealthCheckSpec
+
+    spec = HealthCheckSpec(source_address="127.0.0.9")
+    check = to_health_check(spec.model_dump(exclude_none=True), "app.example.test")
+    assert check.source_address == "127.0.0.9"
+    assert to_health_check({}, "app.example.test").source_address is None
+    with pytest.raises(ValidationError, match="source_address"):
+        HealthCheckSpec(source_address="not an address")
+
+
+def test_probes_never_resolve_names() -> None:
+    result = probe(ProbeTarget("localhost", HealthCheck(port=free_port(ADDRESS))))
+    assert not result.ok
+    assert result.reason == "probes never resolve host names (localhost)"
+
+
+def test_one_prober_on_two_event_loops_without_aclose(backend: HttpBackend) -> None:
+    prober = Prober()
+    target = http(backend)
+    for _ in range(2):  # each asyncio.run is a new loop; the prober is never closed
+        assert asyncio.run(prober.probe(target)).reason == "status 200"
+    del prober  # collected without aclose: no ResourceWarning (warnings are errors here)
+    gc.collect()
