@@ -30,15 +30,13 @@ troubleshooting/ and the SDK's ``cloudflare/_exceptions.py``.
 
 from __future__ import annotations
 
-import email.utils
-import time
 from typing import Any
 
 import cloudflare
 import httpx
 
 from failover_sync import MalformedAnswer as CoreMalformedAnswer
-from failover_sync import ProviderError, StaleRRsetError, TransientProviderError
+from failover_sync import ProviderError, StaleRRsetError, TransientProviderError, retry_after_from
 from failover_sync_cloudflare.budget import BudgetExhausted
 
 PERMISSIONS_HINT = (
@@ -65,17 +63,9 @@ STALE_RECORD_CODES = frozenset({81044})
 
 
 def retry_after(headers: httpx.Headers) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_tz(value)
-        if parsed is None:
-            return None
-        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date, RFC 9110 section 10.2.3,
+    parsed by the core's kit), or None."""
+    return retry_after_from(headers)
 
 
 def api_errors(body: object) -> list[tuple[int, str]]:

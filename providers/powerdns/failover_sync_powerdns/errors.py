@@ -17,14 +17,12 @@ never the API key.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import ssl
-import time
 
 import httpx
 
-from failover_sync import ProviderError, TransientProviderError
+from failover_sync import ProviderError, TransientProviderError, retry_after_from
 
 MESSAGE_LIMIT = 300
 """Characters of a server's error text kept in a message."""
@@ -89,19 +87,8 @@ def server_message(response: httpx.Response) -> str:
 
 def retry_after(response: httpx.Response) -> float | None:
     """``Retry-After`` in seconds from now (delta-seconds or HTTP-date, RFC 9110 section
-    10.2.3), or None when absent or unparsable."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    10.2.3, parsed by the core's kit), or None when absent or unparsable."""
+    return retry_after_from(response.headers)
 
 
 def _request_line(exc: httpx.HTTPError) -> str:

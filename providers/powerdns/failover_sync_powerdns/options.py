@@ -8,12 +8,11 @@ exception message (only the variable's or file's name is).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from failover_sync import ProviderError, ProviderOptions
+from failover_sync import ProviderError, ProviderOptions, read_secret
 
 
 class PowerDNSOptions(ProviderOptions):
@@ -56,19 +55,21 @@ class PowerDNSOptions(ProviderOptions):
 
 
 def load_api_key(options: PowerDNSOptions, config_dir: Path, *, provider: str) -> SecretStr:
-    """Read the API key named by ``options``.
+    """Read the API key named by ``options`` (the core kit's :func:`failover_sync.read_secret`).
 
     Raises ProviderError (permanent) naming the variable or file, never the value, when the
     key is missing, unreadable or empty.
     """
-    if options.api_key_env is not None:
-        value = os.environ.get(options.api_key_env, "").strip()
-        if not value:
-            raise ProviderError(
-                f"the PowerDNS API key variable ${options.api_key_env} is not set or empty",
-                provider=provider,
-            )
-        return SecretStr(value)
+    return SecretStr(
+        read_secret(
+            env=options.api_key_env,
+            file=options.api_key_file,
+            config_dir=config_dir,
+            what="the PowerDNS API key",
+            provider=provider,
+            option_prefix="api_key",
+        )
+    )
     assert options.api_key_file is not None  # the model validator guarantees one source
     path = config_dir / options.api_key_file
     try:

@@ -81,10 +81,12 @@ def test_missing_api_key_is_a_permanent_error_naming_the_source(
 ) -> None:
     monkeypatch.delenv("PDNS_ABSENT_KEY", raising=False)
     by_env = PowerDNSOptions.model_validate({"url": "http://h", "api_key_env": "PDNS_ABSENT_KEY"})
-    with pytest.raises(ProviderError, match=r"\$PDNS_ABSENT_KEY is not set"):
+    with pytest.raises(
+        ProviderError, match=r"\$PDNS_ABSENT_KEY \(the PowerDNS API key\) is not set"
+    ):
         load_api_key(by_env, tmp_path, provider="p")
     by_file = PowerDNSOptions.model_validate({"url": "http://h", "api_key_file": "nope"})
-    with pytest.raises(ProviderError, match="cannot read the PowerDNS API key file"):
+    with pytest.raises(ProviderError, match="cannot read the PowerDNS API key from api_key_file"):
         load_api_key(by_file, tmp_path, provider="p")
 
 

@@ -33,7 +33,13 @@ from typing import Any
 from botocore import exceptions as bce  # type: ignore[import-untyped, unused-ignore]
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped, unused-ignore]
 
-from failover_sync import MalformedAnswer, ProviderError, StaleRRsetError, TransientProviderError
+from failover_sync import (
+    MalformedAnswer,
+    ProviderError,
+    StaleRRsetError,
+    TransientProviderError,
+    parse_retry_after,
+)
 
 TRANSIENT_CODES = frozenset(
     {
@@ -85,11 +91,8 @@ _MAX_DETAIL = 200
 
 def _retry_after(response: Mapping[str, Any]) -> float | None:
     headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    raw = headers.get("retry-after")
-    try:
-        return max(0.0, float(raw)) if raw is not None else None
-    except ValueError:  # an HTTP date: let the backoff decide
-        return None
+    # delta-seconds or an HTTP date (RFC 9110 section 10.2.3), as every adapter reads it
+    return parse_retry_after(headers.get("retry-after"))
 
 
 def classify(exc: Exception, *, operation: str, provider: str, zone: str) -> ProviderError:
