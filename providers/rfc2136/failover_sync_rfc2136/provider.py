@@ -2,7 +2,8 @@
 
 Works with any server that takes RFC 2136 dynamic updates: BIND 9 (``update-policy``), Knot
 DNS (``acl`` with ``action: update``), PowerDNS Authoritative (``dnsupdate=yes``). Only
-dnspython talks to the server (its asyncio API, ``dns.asyncquery``): no ``nsupdate``.
+dnspython talks to the server (its asyncio API, behind the narrow seam of ``transport.py``):
+no ``nsupdate``.
 
 Calls, all over TCP except ``query`` reads (UDP, TCP on truncation)::
 
@@ -30,7 +31,6 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
@@ -57,6 +57,7 @@ from failover_sync import (
 from failover_sync_rfc2136 import errors
 from failover_sync_rfc2136.messages import TooLarge, build_batches
 from failover_sync_rfc2136.options import RFC2136Options, Tsig, TsigKeyError, load_tsig
+from failover_sync_rfc2136.transport import DnspythonTransport, Transport
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ class RFC2136Provider(Provider):
         self._tsig_loaded = False
         self._version: str | None = None
         self._version_asked = False
+        self.transport: Transport = DnspythonTransport()
+        """The network seam; tests may replace it with a scripted one."""
 
     def __repr__(self) -> str:
         return f"RFC2136Provider({self.name!r}, server={self.server_label})"
@@ -177,8 +180,8 @@ class RFC2136Provider(Provider):
         self._version_asked = True
         query = dns.message.make_query("version.bind.", "TXT", "CH")
         try:
-            response = await dns.asyncquery.udp(
-                query, address, timeout=VERSION_TIMEOUT, port=self.opts.port
+            response = await self.transport.udp(
+                query, address, timeout_seconds=VERSION_TIMEOUT, port=self.opts.port
             )
         except Exception:
             return None  # only an error message's wording depends on it
@@ -224,13 +227,12 @@ class RFC2136Provider(Provider):
         if tsig is not None:
             query.use_tsig(tsig.keyring, keyname=tsig.name, algorithm=tsig.algorithm)
         try:
-            await dns.asyncquery.inbound_xfr(
+            await self.transport.inbound_xfr(
                 address,
                 received,
                 query,
                 port=self.opts.port,
-                timeout=self.opts.timeout_seconds,
-                lifetime=self.opts.timeout_seconds,
+                timeout_seconds=self.opts.timeout_seconds,
             )
         except _TooLarge:
             raise MalformedAnswer(
@@ -280,8 +282,8 @@ class RFC2136Provider(Provider):
         if tsig is not None:
             query.use_tsig(tsig.keyring, keyname=tsig.name, algorithm=tsig.algorithm)
         try:
-            response, _ = await dns.asyncquery.udp_with_fallback(
-                query, address, timeout=self.opts.timeout_seconds, port=self.opts.port
+            response, _ = await self.transport.udp_with_fallback(
+                query, address, timeout_seconds=self.opts.timeout_seconds, port=self.opts.port
             )
         except Exception as exc:
             raise await self._error(exc, ctx, address) from None
@@ -316,8 +318,11 @@ class RFC2136Provider(Provider):
             batch_names = [f"{c.name} {c.type}" for c in batch.changes]
             bctx = self._context(zone, "update", tsig, batch_names)
             try:
-                response = await dns.asyncquery.tcp(
-                    batch.message, address, timeout=self.opts.timeout_seconds, port=self.opts.port
+                response = await self.transport.tcp(
+                    batch.message,
+                    address,
+                    timeout_seconds=self.opts.timeout_seconds,
+                    port=self.opts.port,
                 )
             except Exception as exc:
                 raise await self._error(exc, bctx, address) from None
