@@ -249,12 +249,25 @@ class EtcdSession:
             await _reset(client)
 
 
+_closing: set[asyncio.Task[None]] = set()
+
+
 async def _reset(client: aetcd.Client) -> None:
     """Drop ``client``'s channel so that the next request dials again (a paused member's
-    half-dead channel is not reused)."""
+    half-dead channel is not reused).
+
+    The close runs in a task of its own, waited for at most 1 s: aetcd's watcher shutdown
+    swallows a CancelledError that arrives while it waits, which would keep a cancelled
+    caller running."""
+    task = asyncio.ensure_future(_close(client))
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+    await asyncio.wait({task}, timeout=1.0)
+
+
+async def _close(client: aetcd.Client) -> None:
     try:
-        async with asyncio.timeout(1.0):
-            await client.close()
+        await client.close()
     except (*_ETCD_ERRORS, RuntimeError):
         pass
 

@@ -113,6 +113,7 @@ class ClusterNode:
         self._unpublished: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._view: asyncio.Task[None] | None = None
+        self._retired: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -127,11 +128,14 @@ class ClusterNode:
     async def pause(self) -> None:
         """Stop every task without telling etcd (as SIGSTOP or a crash would): the lease,
         votes and leader key stay until the lease expires. :meth:`start` resumes."""
-        tasks = [*self._tasks, *([self._view] if self._view else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks = [*self._tasks, *([self._view] if self._view else []), *self._retired]
         self._tasks, self._view = [], None
+        pending = set(tasks)
+        while pending:
+            # Cancel again until each task ends: a library may swallow one CancelledError.
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=0.2)
 
     async def stop(self) -> None:
         """Stop and revoke the lease: votes and leadership go at once (a clean hand-over)."""
@@ -254,8 +258,11 @@ class ClusterNode:
             await asyncio.sleep(period)
 
     def _restart_view(self) -> None:
-        if self._view is not None:
-            self._view.cancel()
+        old = self._view
+        if old is not None:
+            old.cancel()
+            self._retired.add(old)  # awaited by pause(), in case it ignores one cancel
+            old.add_done_callback(self._retired.discard)
         self._view = asyncio.create_task(self._view_loop(), name=f"{self.name}-view")
 
     async def _view_loop(self) -> None:
