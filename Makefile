@@ -12,21 +12,37 @@ TOOLS := $(VENV)/tools
 TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: demo test lint bench system-deps clean
+CORE_STAMP := $(VENV)/.core-installed
+
+.PHONY: demo check test lint bench system-deps clean
 
 $(STAMP): pyproject.toml $(wildcard providers/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' $(foreach p,$(PROVIDERS),-e '$(p)[test]')
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints-dev.txt -e '.[dev]' $(foreach p,$(PROVIDERS),-e '$(p)[test]')
+	touch $(STAMP) $(CORE_STAMP)
+
+# The demo needs only the core: a fresh clone runs it without the dev toolchain.
+$(CORE_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(CORE_STAMP)
 
 $(TOOLS_STAMP): Makefile
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
 	touch $(TOOLS_STAMP)
 
-demo: $(STAMP)
+demo: $(CORE_STAMP)
 	$(BIN)/failover-sync demo
+
+# Fast feedback (well under a minute): lint of the Python code, types, layers, unit tests.
+check: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy failover_sync $(PROVIDER_PKGS)
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q tests/unit
 
 # Debian packages that the real-server tests need (PowerDNS, BIND, Unbound, ...), installed
 # with apt-get when missing and we are root; otherwise the run fails with a clear message.
@@ -38,6 +54,7 @@ lint: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy failover_sync $(PROVIDER_PKGS)
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/kubernetes-validate --strict --quiet --no-warn terraform/kubernetes/*.yaml
 	$(BIN)/python scripts/lint_hcl.py terraform

@@ -1,8 +1,7 @@
 """Probe scale: N HTTP endpoints on a fixed-rate schedule, against a loopback server process.
 
 The controller side is the product: :class:`failover_sync.health.probes.Prober` and the
-fixed-rate loops of :class:`failover_sync.controller.controller.Controller`
-(``start_probe_loops``), with health
+fixed-rate loops of :class:`failover_sync.controller.schedule.ProbeLoops`, with health
 presumed from an in-memory provider that publishes every endpoint. The HTTP server runs in a
 separate process (so it uses the other core): a minimal asyncio protocol that answers every
 request with a fixed ``200`` and ``Connection: close``, bound only to 127.0.0.0/8 addresses
@@ -39,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from failover_sync.controller.controller import Controller
+from failover_sync.controller.events import Event, ProbeCompleted
 from failover_sync.health.probes import Prober
 from failover_sync.model import (
     DesiredRecord,
@@ -249,7 +249,7 @@ async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -
     prober = TimedProber()
     controller = Controller(desired=desired, providers={"memory": provider}, prober=prober)
     await controller.presume_health()
-    assert all(s.healthy for s in controller.states.values()), "every endpoint is published"
+    assert all(controller.board.verdict(t).healthy for t in controller.board), "all published"
     stats = Stats()
     unhealthy: set[ProbeTarget] = set()
 
@@ -259,7 +259,7 @@ async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -
             stats.failed += 1
             stats.failed_reasons[result.reason] = stats.failed_reasons.get(result.reason, 0) + 1
         # every target starts healthy: count each flip to unhealthy, once per flip
-        if not controller.states[target].healthy:
+        if not controller.board.verdict(target).healthy:
             if target not in unhealthy:
                 unhealthy.add(target)
                 stats.unhealthy_transitions += 1
@@ -275,11 +275,15 @@ async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -
         stats.start_delay.append(now - result.latency_seconds - scheduled)
         stats.probe_latency.append(result.latency_seconds)
 
-    controller.probe_observers.append(observe)
-    targets = len(controller.states)
+    def on_event(event: Event) -> None:
+        if isinstance(event, ProbeCompleted):
+            observe(event.target, event.result, event.lateness_seconds)
+
+    controller.bus.subscribe(on_event)
+    targets = len(controller.board)
     gc_pauses = GcPauses()
     gc.callbacks.append(gc_pauses)
-    tasks = controller.start_probe_loops()
+    tasks = controller.loops.start(list(controller.board))
     if args.gc_freeze:
         # what a gc.freeze() after start-up would give: the config, targets and states
         # (everything that lives as long as the process) leave the collector's scans

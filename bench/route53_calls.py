@@ -39,7 +39,6 @@ from moto.server import ThreadedMotoServer
 from failover_sync.cli.demo import free_port
 from failover_sync.controller.controller import Controller
 from failover_sync.health.probes import Prober
-from failover_sync.health.state import HealthState
 from failover_sync.model import DesiredRecord, Endpoint, HealthCheck, Policy, ProbeTarget, Zone
 
 AWS_LIMIT = 5.0
@@ -71,9 +70,7 @@ def desired(zone: Zone, managed: int) -> list[DesiredRecord]:
 
 def set_health(controller: Controller, targets: list[ProbeTarget], healthy: bool) -> None:
     for target in targets:
-        controller.states[target] = HealthState(
-            failure_threshold=3, success_threshold=2, healthy=healthy, reason="bench"
-        )
+        controller.board.presume(target, healthy=healthy, reason="bench")
 
 
 async def reconcile(controller: Controller, zone: Zone, proxy: FaultProxy) -> tuple[int, int]:
@@ -135,7 +132,7 @@ async def run_figures(args: argparse.Namespace, zone: Zone, proxy: FaultProxy) -
     print("\nsteady state (nothing changed), per reconcile:")
     for label, keys in (("all managed", args.managed), ("2 managed", 2)):
         sub = Controller(desired={zone: records[:keys]}, providers={"aws": fast}, prober=Prober())
-        sub.states = controller.states
+        sub.board = controller.board
         counts = [await reconcile(sub, zone, proxy) for _ in range(3)]
         reads = counts[-1][0]
         expected = min(keys, pages)
@@ -168,9 +165,9 @@ async def run_figures(args: argparse.Namespace, zone: Zone, proxy: FaultProxy) -
     )
     one = records[:1]
     small = Controller(desired={zone: one}, providers={"aws": paced}, prober=Prober())
-    small.states = controller.states
+    small.board = controller.board
     try:
-        await small.read_live(zone)  # the first read measures the zone (reads it whole)
+        await small.reconciler.read(zone)  # the first read measures the zone (reads it whole)
         budget_proxy.reset()
         started = time.monotonic()
         for flip in range(args.flips):

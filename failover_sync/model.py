@@ -36,6 +36,13 @@ def absolute_name(name: str) -> str:
     return name.strip().rstrip(".").lower() + "."
 
 
+PHASE_JITTER = 0.25
+"""Each gap between two probes of one target is ``interval_seconds`` times a random factor in
+``1 ± PHASE_JITTER``: the schedule stays fixed-rate on average while its phase wanders, so a
+backend that fails periodically (in cycles of 0.5 to 2 intervals) cannot hide from, or stay
+aligned with, the probes."""
+
+
 class Policy(enum.StrEnum):
     """How the healthy endpoints of a record become its published values."""
 
@@ -57,6 +64,15 @@ class Failback(enum.StrEnum):
 
     AUTO = "auto"
     MANUAL = "manual"
+
+
+class EndpointStatus(enum.StrEnum):
+    """Operator override of one endpoint (octoDNS's convention): ``obey`` the probes (default),
+    ``up``: keep it in whatever they say, ``down``: take it out (drained for maintenance)."""
+
+    OBEY = "obey"
+    UP = "up"
+    DOWN = "down"
 
 
 class Action(enum.StrEnum):
@@ -104,12 +120,24 @@ class HealthCheck:
     verify_tls: bool = True
     ca_file: str | None = None
     follow_redirects: bool = False
+    recheck_interval_seconds: float | None = None
 
     @property
     def detection_seconds(self) -> float:
-        """Worst-case seconds from an outage to an unhealthy verdict: every probe of the
-        streak may start just after the outage and time out (the threshold detector's bound)."""
-        return self.failure_threshold * self.interval_seconds + self.request_timeout_seconds
+        """Worst-case seconds from an outage to an unhealthy verdict.
+
+        The first probe after the outage comes within one interval stretched by the phase
+        jitter (``(1 + PHASE_JITTER) * interval_seconds``); the rest of the streak follows
+        every interval, or every ``recheck_interval_seconds`` when rapid recheck is on; each
+        probe may time out (``request_timeout_seconds``). Without recheck:
+        ``F * (1 + j) * I + T``; with recheck R: ``(1 + j) * I + (F - 1) * (R + T) + T``.
+        """
+        first = (1 + PHASE_JITTER) * self.interval_seconds
+        rest = self.failure_threshold - 1
+        timeout = self.request_timeout_seconds
+        if self.recheck_interval_seconds is not None:
+            return first + rest * (self.recheck_interval_seconds + timeout) + timeout
+        return first + rest * (1 + PHASE_JITTER) * self.interval_seconds + timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,19 +174,25 @@ class ProbeResult:
 
 @dataclass(frozen=True, slots=True)
 class EndpointHealth:
-    """Verdict of the health state machine for one target, with the reason for it."""
+    """Verdict of the health state machine for one target, with the reason for it.
+
+    ``answering``: the latest probe passed (None: not probed yet). An unhealthy endpoint that
+    answers is on its way back and is not removed if it is still published.
+    """
 
     healthy: bool
     reason: str
+    answering: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One configured value of a record with its weight and probe target."""
+    """One configured value of a record with its weight, probe target and operator status."""
 
     value: str
     target: ProbeTarget
     weight: int = 1
+    status: EndpointStatus = EndpointStatus.OBEY
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,10 +166,12 @@ async def run_demo(directory: str | None) -> int:
             if took is None:
                 say("[red]no failover seen[/]")
                 return 1
-            bound = 3 * 1 + 0.5
+            check = config.records[0].endpoints[0].target.check
             say(
                 f"[green]failover[/]: {RECORD} A -> {WEB2} after {took:.1f} s "
-                f"(detector bound {bound:g} s: 3 failures x 1 s + 0.5 s timeout)"
+                f"(detector bound {check.detection_seconds:g} s: {check.failure_threshold} "
+                f"failures, {check.interval_seconds:g} s interval with phase jitter, "
+                f"{check.request_timeout_seconds:g} s timeout)"
             )
             health()
             say(f"clients holding the old answer may keep it for the TTL ({5} s)")
@@ -185,6 +187,11 @@ async def run_demo(directory: str | None) -> int:
             )
             health()
             say("done: the zone file followed the backends' health")
+            say(
+                "next: copy examples/demo.yaml, point it at your zone and backends, then "
+                "`failover-sync validate`, `check`, `plan` and `run`; `failover-sync demo "
+                "--directory ./zones` keeps the zone file"
+            )
             return 0
         finally:
             stop.set()

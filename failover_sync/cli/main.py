@@ -1,42 +1,26 @@
-"""The ``failover-sync`` command.
+"""The ``failover-sync`` command: the parser and the dispatch to each verb.
 
 Exit codes (a public contract, as in terraform): 0 success (and, with ``--detailed-exitcode``,
 no changes); 1 any error, a usage error or an invalid or missing config included; 2 changes
-pending, only with ``--detailed-exitcode``. Plans go to stdout, logs to stderr.
+or conflicts pending, only with ``--detailed-exitcode``; 130/143 when SIGINT/SIGTERM ended a
+one-shot verb (after any write in flight finished). Plans go to stdout, logs to stderr.
+Heavy imports (rich, prometheus_client, adapters' SDKs, the JSON Schema machinery) happen
+only in the verbs that use them, so ``--version`` and ``validate`` start fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import logging
-import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import NoReturn, TypeVar
-
-from rich.console import Console
+from collections.abc import Sequence
+from typing import NoReturn
 
 from failover_sync import logs
 from failover_sync.__about__ import __version__
-from failover_sync.cli import render
-from failover_sync.config.loader import (
-    Config,
-    ConfigError,
-    Settings,
-    load_config,
-    resolve_config_path,
-)
-from failover_sync.controller.controller import Controller
-from failover_sync.errors import ProviderError
-from failover_sync.health.probes import Prober
-from failover_sync.model import Plan
-from failover_sync.ops.wiring import OperationsError, operations
-from failover_sync.plan.safety import apply_refusal, safety_for
+from failover_sync.cli.console import EXIT_ERROR, EXIT_OK, Output, env_choice
 
-T = TypeVar("T")
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+LOG_LEVELS = {"debug": "DEBUG", "info": "INFO", "warning": "WARNING", "error": "ERROR"}
+LOG_FORMATS = {"text": "text", "json": "json"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,260 +31,163 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    common = _Parser(add_help=False)
+def _level(text: str) -> str:
+    value = LOG_LEVELS.get(text.lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of debug, info, warning, error")
+    return value
+
+
+EXAMPLES = {
+    "validate": "failover-sync validate -c failover-sync.yaml\n"
+    "failover-sync validate -c failover-sync.yaml --offline   # CI lint without secrets",
+    "check": "failover-sync check -c failover-sync.yaml -o json",
+    "plan": "failover-sync plan -c failover-sync.yaml -o json --detailed-exitcode > plan.json",
+    "apply": "failover-sync apply -c failover-sync.yaml --yes --plan-checksum "
+    '"$(jq -r .checksum plan.json)"',
+    "run": "failover-sync run -c failover-sync.yaml --metrics-addr 0.0.0.0:9100\n"
+    "failover-sync run -c failover-sync.yaml --once       # a CronJob or scheduled task",
+    "failback": "failover-sync failback -c failover-sync.yaml app.example.com --to 192.0.2.1",
+    "status": "failover-sync status -c failover-sync.yaml --addr 127.0.0.1:9100",
+    "schema": "failover-sync schema > failover-sync.schema.json",
+    "demo": "failover-sync demo --directory ./zones",
+}
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The argument parser and each verb's sub-parser."""
+    logging_flags = _Parser(add_help=False)
+    logging_flags.add_argument(
+        "--log-format", type=str.lower, choices=["text", "json"], help="log format on stderr"
+    )
+    logging_flags.add_argument(
+        "--log-level", type=_level, metavar="LEVEL", help="debug, info, warning or error"
+    )
+    common = _Parser(add_help=False, parents=[logging_flags])
     common.add_argument(
         "-c",
         "--config",
         help="config file (default: $FAILOVER_SYNC_CONFIG, then ./failover-sync.yaml)",
     )
-    common.add_argument("--log-format", choices=["text", "json"], help="log format on stderr")
-    common.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser = _Parser(
         prog="failover-sync",
         description="DNS failover controller: probe endpoints, publish only the healthy set.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("validate", parents=[common], help="validate the config and exit")
-    sub.add_parser("check", parents=[common], help="probe every endpoint once; health table")
-    plan = sub.add_parser("plan", parents=[common], help="show the changes; write nothing")
+    verbs: dict[str, argparse.ArgumentParser] = {}
+
+    def verb(name: str, summary: str, *, config: bool = True) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(
+            name,
+            parents=[common if config else logging_flags],
+            help=summary,
+            description=summary,
+            epilog="example:\n  " + EXAMPLES[name].replace("\n", "\n  "),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        verbs[name] = cmd
+        return cmd
+
+    validate = verb("validate", "validate the config (and its secrets and files) and exit")
+    validate.add_argument(
+        "--offline", action="store_true", help="skip the environment and file checks"
+    )
+    check = verb("check", "probe every endpoint once; print health and the worst-case failover")
+    check.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    plan = verb("plan", "show the changes a reconcile would make; write nothing")
     plan.add_argument("-o", "--output", choices=["text", "json", "markdown"], default="text")
     plan.add_argument(
         "--detailed-exitcode",
         action="store_true",
-        help="exit 0 when there are no changes, 2 when changes are pending, 1 on error",
+        help="exit 0 with no changes, 2 with changes or conflicts pending, 1 on error",
     )
-    apply = sub.add_parser("apply", parents=[common], help="plan, confirm, apply once")
+    apply = verb("apply", "plan, confirm on the terminal, apply once")
     apply.add_argument("-y", "--yes", action="store_true", help="apply without asking")
     apply.add_argument(
         "--plan-checksum",
         metavar="SHA256",
         help="apply only if the plan's checksum (from plan -o json) is still this one",
     )
-    run = sub.add_parser("run", parents=[common], help="run the controller loop")
+    run = verb("run", "run the controller loop (or one reconcile with --once)")
     run.add_argument("--once", action="store_true", help="one reconcile of every zone, then exit")
     run.add_argument("--dry-run", action="store_true", help="plan and log; never write")
     run.add_argument(
         "--metrics-addr",
         metavar="HOST:PORT",
-        help="serve /metrics, /healthz and /readyz on HOST:PORT (e.g. 0.0.0.0:9100)",
+        help="serve /metrics, /healthz, /readyz and /status on HOST:PORT (e.g. 0.0.0.0:9100)",
     )
-    sub.add_parser("schema", parents=[common], help="print the config's JSON Schema")
-    for name, cmd in (("plan", plan), ("apply", apply), ("run", run)):
-        cmd.add_argument(
+    run.add_argument("--vantage", metavar="NAME", help="the cluster vantage this process is")
+    failback = verb("failback", "move a record with failback: manual back to its primary")
+    failback.add_argument("record", help="the record's name (FQDN)")
+    failback.add_argument("--to", metavar="VALUE", help="the endpoint to publish")
+    failback.add_argument("-y", "--yes", action="store_true", help="apply without asking")
+    status = verb("status", "each record and endpoint: in or out, and why")
+    status.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    status.add_argument(
+        "--addr", metavar="HOST:PORT", help="ask a running controller (its --metrics-addr)"
+    )
+    verb("schema", "print the config's JSON Schema", config=False)
+    demo = verb("demo", "a self-contained failover on a zone file", config=False)
+    demo.add_argument("--directory", help="zone-file folder to keep (default: a temporary one)")
+    for name in ("plan", "apply", "run", "failback"):
+        verbs[name].add_argument(
             "--adopt",
             action="store_true",
             help="take over RRsets whose live values are not configured endpoints",
         )
         if name != "plan":
-            cmd.add_argument(
+            verbs[name].add_argument(
                 "--force",
                 action="store_true",
                 help="apply even when the plan exceeds max_change_fraction",
             )
-    demo = sub.add_parser("demo", parents=[common], help="self-contained failover on a zone file")
-    demo.add_argument("--directory", help="zone-file folder (default: a temporary one)")
-    return parser
+    return parser, verbs
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; an unknown argument is reported with its verb's usage. Exits 1."""
+    parser, verbs = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        verbs[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def setup_logging(args: argparse.Namespace) -> Output:
+    """Logs from flags, else ``FAILOVER_SYNC_LOG_LEVEL`` / ``FAILOVER_SYNC_LOG_FORMAT``.
+
+    A bad variable that a flag overrides is ignored; one that matters is a usage error that
+    names the variable (exit 1).
+    """
+    try:
+        level = args.log_level or env_choice("FAILOVER_SYNC_LOG_LEVEL", LOG_LEVELS) or "INFO"
+        fmt = args.log_format or env_choice("FAILOVER_SYNC_LOG_FORMAT", LOG_FORMATS) or "text"
+    except ValueError as exc:
+        print(f"failover-sync: error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from None
+    logs.setup(level, fmt)
+    return Output(json_logs=fmt == "json")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    settings = Settings()
-    logs.setup(args.log_level or settings.log_level, args.log_format or settings.log_format)
-    if args.command == "demo":
-        from failover_sync.cli.demo import run_demo
-
-        return _run_async(lambda: run_demo(args.directory))
+    args = parse(argv)
+    out = setup_logging(args)
     if args.command == "schema":
+        import json
+
         from failover_sync.config.jsonschema import config_json_schema
 
         print(json.dumps(config_json_schema(), indent=2))
         return EXIT_OK
-    try:
-        config = load_config(resolve_config_path(args.config, settings))
-    except ConfigError as exc:
-        print(exc.render(), file=sys.stderr)
-        return EXIT_ERROR
-    for warning in config.warnings:
-        logs.event(logging.WARNING, "config_warning", message=warning)
-    if args.command == "validate":
-        zones, records = len(config.zones), len(config.records)
-        print(f"{config.path}: valid ({records} records in {zones} zones)")
-        return EXIT_OK
-    commands: dict[str, Callable[[argparse.Namespace, Config], Awaitable[int]]] = {
-        "check": _check,
-        "plan": _plan,
-        "apply": _apply,
-        "run": _run,
-    }
-    return _run_async(lambda: commands[args.command](args, config))
+    if args.command == "validate":  # the cold-start path: no controller, no probes
+        from failover_sync.cli.validate import validate_verb
 
+        return validate_verb(args, out)
+    from failover_sync.cli import verbs
 
-def _run_async(fn: Callable[[], Awaitable[int]]) -> int:
-    async def wrapper() -> int:
-        return await fn()
-
-    try:
-        import uvloop
-
-        return uvloop.run(wrapper())
-    except ImportError:  # uvloop is optional (not on Windows)
-        return asyncio.run(wrapper())
-
-
-def _controller(
-    config: Config, *, dry_run: bool, args: argparse.Namespace | None = None
-) -> Controller:
-    safety = safety_for(
-        config, adopt=getattr(args, "adopt", False), force=getattr(args, "force", False)
-    )
-    desired = {zone: config.records_of(zone) for zone in config.zones}
-    return Controller(
-        desired=desired,
-        providers=config.build_providers(),
-        prober=Prober(),
-        dry_run=dry_run,
-        resync_seconds=config.resync_seconds,
-        safety=safety,
-    )
-
-
-async def _close(controller: Controller) -> None:
-    await controller.prober.aclose()
-    for provider in controller.providers.values():
-        await provider.aclose()
-
-
-async def _check(args: argparse.Namespace, config: Config) -> int:
-    controller = _controller(config, dry_run=True)
-    try:
-        targets = sorted(config.targets(), key=str)
-        results = dict(
-            zip(targets, await asyncio.gather(*map(controller.prober.probe, targets)), strict=True)
-        )
-    finally:
-        await _close(controller)
-    rows = []
-    for record in config.records:
-        provider = config.providers[next(z for z in config.zones if z.name == record.zone).provider]
-        propagation = provider.cls.capabilities.propagation_seconds
-        for endpoint in record.endpoints:
-            check = endpoint.target.check
-            detect = check.detection_seconds
-            total = detect + record.ttl + (propagation or 0)
-            detail = (
-                f"detect {check.failure_threshold}x{check.interval_seconds:g}"
-                f"+{check.request_timeout_seconds:g} s, TTL {record.ttl} s"
-            )
-            detail += f", propagation {propagation:g} s" if propagation else ""
-            rows.append(
-                render.HealthRow(
-                    record.name, endpoint.target, results[endpoint.target], total, detail
-                )
-            )
-    if sys.stdout.isatty():
-        render.print_health_table(rows, Console())
-    else:
-        sys.stdout.write(render.health_text(rows))
-    return EXIT_OK
-
-
-async def _planned(controller: Controller) -> tuple[Plan, bool]:
-    await controller.presume_health()
-    await controller.settle()
-    plan, errors = await controller.plan()
-    for zone, exc in errors.items():
-        print(f"error: zone {zone.name} (provider {zone.provider}): {exc}", file=sys.stderr)
-    return plan, bool(errors)
-
-
-def _print_plan(plan: Plan, output: str) -> None:
-    if output == "json":
-        sys.stdout.write(render.to_json(plan))
-    elif output == "markdown":
-        sys.stdout.write(render.to_markdown(plan))
-    elif sys.stdout.isatty():
-        render.print_plan_table(plan, Console())
-    else:
-        sys.stdout.write(render.to_text(plan))
-
-
-async def _plan(args: argparse.Namespace, config: Config) -> int:
-    controller = _controller(config, dry_run=True, args=args)
-    try:
-        plan, failed = await _planned(controller)
-    finally:
-        await _close(controller)
-    _print_plan(plan, args.output)
-    if failed:
-        return EXIT_ERROR
-    return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
-
-
-async def _apply(args: argparse.Namespace, config: Config) -> int:
-    controller = _controller(config, dry_run=False, args=args)
-    try:
-        plan, failed = await _planned(controller)
-        _print_plan(plan, "text")
-        if failed:
-            return EXIT_ERROR
-        refusal = apply_refusal(plan, config, checksum=args.plan_checksum, force=args.force)
-        if refusal is not None:
-            print(f"error: {refusal}; nothing was written", file=sys.stderr)
-            return EXIT_ERROR
-        if not plan.has_changes:
-            return EXIT_OK
-        if not args.yes:
-            if not sys.stdin.isatty():
-                print(
-                    "error: refusing to apply without --yes: no terminal to confirm on",
-                    file=sys.stderr,
-                )
-                return EXIT_ERROR
-            answer = await asyncio.to_thread(
-                input, "Apply these changes? Only 'yes' will be accepted: "
-            )
-            if answer.strip() != "yes":
-                print("Apply cancelled.", file=sys.stderr)
-                return EXIT_ERROR
-        status = EXIT_OK
-        for zone_plan in plan.zones:
-            try:
-                await controller.apply_plan(zone_plan)
-            except ProviderError as exc:
-                print(f"error: zone {zone_plan.zone.name}: {exc}", file=sys.stderr)
-                status = EXIT_ERROR
-        return status
-    finally:
-        await _close(controller)
-
-
-async def _run(args: argparse.Namespace, config: Config) -> int:
-    controller = _controller(config, dry_run=args.dry_run, args=args)
-    try:
-        async with operations(args, config, controller):
-            return await _run_controller(args, controller)
-    except OperationsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    finally:
-        await _close(controller)
-
-
-async def _run_controller(args: argparse.Namespace, controller: Controller) -> int:
-    if args.once:
-        outcomes = await controller.once()
-        return EXIT_ERROR if any(o.error or o.refused for o in outcomes) else EXIT_OK
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await controller.run(stop)
-    logs.event(logging.INFO, "controller_stopped")
-    return EXIT_OK
+    return verbs.dispatch(args, out)
 
 
 if __name__ == "__main__":

@@ -7,68 +7,19 @@ for pull requests and GitHub job summaries. On a terminal the CLI prints rich ta
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from failover_sync.model import Change, Plan, ProbeResult, ProbeTarget
-from failover_sync.plan.document import CHECKSUM_KEY, data_checksum
+from failover_sync.plan.document import PlanDocument, plan_checksum, plan_data, to_json
 
-PLAN_VERSION = 1
-
-
-def plan_data(plan: Plan) -> dict[str, Any]:
-    """The plan's data form (what ``-o json`` prints)."""
-    zones = []
-    for zp in plan.zones:
-        zone: dict[str, Any] = {
-            "zone": zp.zone.name,
-            "provider": zp.zone.provider,
-            "changes": [_change_data(c) for c in zp.changes],
-        }
-        if zp.conflicts:  # RRsets withheld: another owner holds them (ownership.py)
-            zone["conflicts"] = [
-                {"name": c.name, "type": c.type, "reason": c.reason} for c in zp.conflicts
-            ]
-        zones.append(zone)
-    return {
-        "version": PLAN_VERSION,
-        "zones": zones,
-        "summary": {"changes": plan.change_count, "unchanged": plan.unchanged_count},
-    }
+if TYPE_CHECKING:  # rich is imported only when a table is printed (cold start)
+    from rich.console import Console
 
 
-def _change_data(change: Change) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "action": change.action.value,
-        "name": change.name,
-        "type": change.type,
-        "ttl": change.ttl,
-        "before": list(change.before),
-        "after": list(change.after),
-        "reason": change.reason,
-    }
-    if change.before_ttl is not None and change.before_ttl != change.ttl:
-        data["before_ttl"] = change.before_ttl
-    if change.weights:
-        data["weights"] = dict(change.weights)
-    return data
-
-
-def plan_checksum(plan: Plan) -> str:
-    """SHA-256 of the plan's canonical data form (see :mod:`failover_sync.plan.document`)."""
-    return data_checksum(plan_data(plan))
-
-
-def to_json(plan: Plan) -> str:
-    """The plan as indented JSON with a trailing newline and its ``checksum``."""
-    data = plan_data(plan)
-    data[CHECKSUM_KEY] = data_checksum(data)
-    return json.dumps(data, indent=2) + "\n"
+def _doc(plan: PlanDocument | Plan) -> PlanDocument:
+    return plan if isinstance(plan, PlanDocument) else PlanDocument(plan)
 
 
 def _values(values: Sequence[str]) -> str:
@@ -81,9 +32,15 @@ def _ttl(change: Change) -> str:
     return str(change.ttl)
 
 
-def to_text(plan: Plan) -> str:
+def to_text(doc: PlanDocument | Plan) -> str:
     """Plain text, one block per change, for pipes and logs."""
+    doc = _doc(doc)
+    plan = doc.plan
     lines: list[str] = []
+    for error in doc.errors:
+        lines.append(
+            f"ERROR zone {error.zone.name} (provider {error.zone.provider}): {error.error}"
+        )
     for zp in plan.zones:
         if not zp.changes:
             continue
@@ -96,19 +53,36 @@ def to_text(plan: Plan) -> str:
     for zp in plan.zones:
         for conflict in zp.conflicts:
             lines.append(f"CONFLICT {conflict.name} {conflict.type}: {conflict.reason}")
-    lines.append(_summary(plan))
+    for zone, why in sorted(doc.refused.items()):
+        lines.append(f"REFUSED zone {zone}: {why}")
+    lines.append(summary(doc))
     return "\n".join(lines) + "\n"
 
 
-def _summary(plan: Plan) -> str:
-    if not plan.has_changes:
+def summary(doc: PlanDocument) -> str:
+    """One line; never "No changes" for a zone that could not be read."""
+    plan = doc.plan
+    conflicts = doc.conflict_count
+    tail = ""
+    if conflicts:
+        tail += f", {conflicts} conflict{'s' if conflicts != 1 else ''} (need a person)"
+    if doc.errors:
+        n = len(doc.errors)
+        tail += f"; {n} zone{'s' if n != 1 else ''} could not be read (see ERROR above)"
+    if not plan.has_changes and not tail:
         return f"No changes. {plan.unchanged_count} managed RRsets are up to date."
-    return f"Plan: {plan.change_count} to change, {plan.unchanged_count} unchanged."
+    return f"Plan: {plan.change_count} to change, {plan.unchanged_count} unchanged{tail}."
 
 
-def to_markdown(plan: Plan) -> str:
+def to_markdown(doc: PlanDocument | Plan) -> str:
     """GitHub-flavoured Markdown (pull requests, ``$GITHUB_STEP_SUMMARY``)."""
+    doc = _doc(doc)
+    plan = doc.plan
     lines = ["## failover-sync plan", ""]
+    if doc.errors:
+        lines += ["### Zones that could not be read", ""]
+        lines += [f"- `{e.zone.name}` (`{e.zone.provider}`): {_md(e.error)}" for e in doc.errors]
+        lines.append("")
     for zp in plan.zones:
         if not zp.changes:
             continue
@@ -125,21 +99,38 @@ def to_markdown(plan: Plan) -> str:
         lines += ["### Conflicts (not written)", ""]
         lines += [f"- `{c.name}` {c.type}: {_md(c.reason)}" for _, c in conflicts]
         lines.append("")
-    lines.append(f"**{_summary(plan)}**")
+    if doc.refused:
+        lines += ["### Refused by a safety brake (not written)", ""]
+        lines += [f"- `{z}`: {_md(why)}" for z, why in sorted(doc.refused.items())]
+        lines.append("")
+    lines.append(f"**{_md(summary(doc))}**")
     return "\n".join(lines) + "\n"
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def print_plan_table(plan: Plan, console: Console) -> None:
+def print_plan_table(doc: PlanDocument | Plan, console: Console) -> None:
     """A rich table of the plan for a terminal; conflicts (RRsets withheld: another owner
-    holds them) in a second table, as the text and Markdown forms list them."""
+    holds them) in a second table, as the text and Markdown forms list them. Names and
+    values are never broken (a TXT marker must stay copyable); only reasons wrap."""
+    from rich.table import Table
+
+    doc = _doc(doc)
+    plan = doc.plan
+    for error in doc.errors:
+        console.print(
+            f"[bold red]ERROR[/] zone {error.zone.name} (provider {error.zone.provider}): "
+            f"{error.error}",
+            markup=True,
+            highlight=False,
+        )
     if plan.has_changes:
         table = Table(title="failover-sync plan", show_lines=True)
-        for col in ("Zone", "Action", "Name", "Type", "TTL", "Before", "After", "Reason"):
-            table.add_column(col, overflow="fold")
+        for col in ("Zone", "Action", "Name", "Type", "TTL", "Before", "After"):
+            table.add_column(col, no_wrap=True, overflow="ignore")
+        table.add_column("Reason", overflow="fold")
         for zp in plan.zones:
             for c in zp.changes:
                 before = "\n".join(c.before) or "(none)"
@@ -156,7 +147,9 @@ def print_plan_table(plan: Plan, console: Console) -> None:
         for zone_name, conflict in conflicts:
             withheld.add_row(zone_name, conflict.name, conflict.type, conflict.reason)
         console.print(withheld)
-    console.print(_summary(plan))
+    for zone, why in sorted(doc.refused.items()):
+        console.print(f"REFUSED zone {zone}: {why}", highlight=False)
+    console.print(summary(doc), highlight=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +168,9 @@ def health_text(rows: Sequence[HealthRow]) -> str:
     out = []
     for row in rows:
         state = "healthy" if row.result.ok else "UNHEALTHY"
+        host = f" (Host/SNI {row.target.check.host})" if row.target.check.protocol != "TCP" else ""
         out.append(
-            f"{row.record} {row.target} {state} {row.result.reason} "
+            f"{row.record} {row.target}{host} {state} {row.result.reason} "
             f"({row.result.latency_seconds * 1000:.1f} ms); "
             f"worst-case failover {row.worst_case_seconds:g} s "
             f"({row.worst_case_detail})"
@@ -186,6 +180,8 @@ def health_text(rows: Sequence[HealthRow]) -> str:
 
 def print_health_table(rows: Sequence[HealthRow], console: Console) -> None:
     """A rich health table for a terminal."""
+    from rich.table import Table
+
     table = Table(title="failover-sync check")
     for col in ("Record", "Endpoint", "Result", "Latency", "Reason", "Worst-case failover"):
         table.add_column(col, overflow="fold")
@@ -200,3 +196,17 @@ def print_health_table(rows: Sequence[HealthRow], console: Console) -> None:
             f"{row.worst_case_seconds:g} s ({row.worst_case_detail})",
         )
     console.print(table)
+
+
+__all__ = [
+    "HealthRow",
+    "health_text",
+    "plan_checksum",
+    "plan_data",
+    "print_health_table",
+    "print_plan_table",
+    "summary",
+    "to_json",
+    "to_markdown",
+    "to_text",
+]

@@ -9,13 +9,13 @@ records and endpoints, and returns a frozen :class:`Config` whose records are th
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from failover_sync.config import records as resolve
 from failover_sync.config import spec as schema
@@ -31,26 +31,13 @@ from failover_sync.model import (
     Zone,
     absolute_name,
 )
-from failover_sync.plan.safety import resolve_canaries
 from failover_sync.provider.base import Provider, ProviderOptions
 from failover_sync.provider.loader import load_provider_class
 
+if TYPE_CHECKING:
+    from failover_sync.config.settings import Settings
+
 DEFAULT_CONFIG_FILE = "failover-sync.yaml"
-
-
-class Settings(BaseSettings):
-    """Process settings from ``FAILOVER_SYNC_*`` environment variables (CLI flags win)."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="FAILOVER_SYNC_", extra="ignore", env_ignore_empty=True
-    )
-
-    config: Path | None = None
-    """Config file path (``FAILOVER_SYNC_CONFIG``); else ``./failover-sync.yaml``."""
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    """Log level (``FAILOVER_SYNC_LOG_LEVEL``)."""
-    log_format: Literal["text", "json"] = "text"
-    """Log format on stderr (``FAILOVER_SYNC_LOG_FORMAT``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +119,11 @@ def resolve_config_path(flag: str | None, settings: Settings | None = None) -> P
     """``-c`` flag, else ``$FAILOVER_SYNC_CONFIG``, else ``./failover-sync.yaml``."""
     if flag:
         return Path(flag)
-    settings = settings or Settings()
-    return settings.config or Path(DEFAULT_CONFIG_FILE)
+    if settings is not None:
+        return settings.config or Path(DEFAULT_CONFIG_FILE)
+    # The same variable that Settings reads, without importing pydantic-settings (cold start).
+    env = os.environ.get("FAILOVER_SYNC_CONFIG", "").strip()
+    return Path(env) if env else Path(DEFAULT_CONFIG_FILE)
 
 
 def load_config(path: Path) -> Config:
@@ -215,7 +205,7 @@ class _Builder:
             owner_id=root.owner_id,
             max_change_fraction=root.max_change_fraction,
             max_unhealthy_fraction=root.max_unhealthy_fraction,
-            canaries=resolve_canaries(self, root.canaries, defaults),
+            canaries=resolve.resolve_canaries(self, root.canaries, defaults),
             config_dir=self.config_dir,
         )
 
@@ -312,7 +302,6 @@ __all__ = [
     "Policy",
     "Problem",
     "ProviderConfig",
-    "Settings",
     "load_config",
     "load_config_text",
     "resolve_config_path",

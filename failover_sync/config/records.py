@@ -122,6 +122,7 @@ def to_health_check(merged: Mapping[str, Any], host: str) -> HealthCheck:
         verify_tls=merged.get("verify_tls", True),
         ca_file=os.fspath(ca_file) if ca_file else None,
         follow_redirects=merged.get("follow_redirects", False),
+        recheck_interval_seconds=merged.get("recheck_interval_seconds"),
     )
 
 
@@ -234,7 +235,7 @@ def _endpoints(
                 f"request_timeout_seconds ({check.request_timeout_seconds:g}) must be below "
                 f"interval_seconds ({check.interval_seconds:g})",
             )
-        out.append(Endpoint(value, ProbeTarget(value, check), ep.weight))
+        out.append(Endpoint(value, ProbeTarget(value, check), ep.weight, ep.status))
     return out
 
 
@@ -296,3 +297,33 @@ def _fallback(
     if rtype == "CNAME" and len(values) > 1:
         rep.problem((*path, "fallback"), "a CNAME RRset holds one value")
     return tuple(sorted(set(values)))
+
+
+def resolve_canaries(
+    rep: Reporter, specs: list[schema.CanarySpec], defaults: schema.DefaultsSpec
+) -> tuple[ProbeTarget, ...]:
+    """Resolve ``canaries:`` into probe targets (``defaults.health_check`` merged under)."""
+    out: list[ProbeTarget] = []
+    for index, spec in enumerate(specs):
+        path: KeyPath = ("canaries", index)
+        raw = spec.value.strip()
+        try:
+            value = str(ipaddress.ip_address(raw))
+        except ValueError:
+            if not is_hostname(absolute_name(raw)):
+                rep.problem((*path, "value"), f"{spec.value!r} is not an address or host name")
+                continue
+            value = absolute_name(raw).rstrip(".")
+        try:
+            check = to_health_check(merged_check(defaults.health_check, spec.health_check), value)
+        except ValueError as exc:
+            rep.problem((*path, "health_check", "expected_status"), str(exc))
+            continue
+        if check.request_timeout_seconds >= check.interval_seconds:
+            rep.problem(
+                (*path, "health_check", "request_timeout_seconds"),
+                "request_timeout_seconds must be below interval_seconds",
+            )
+            continue
+        out.append(ProbeTarget(value, check))
+    return tuple(out)

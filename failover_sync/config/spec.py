@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from failover_sync.model import AllUnhealthy, Failback, Policy
+from failover_sync.model import AllUnhealthy, EndpointStatus, Failback, Policy
 
 RecordType = Literal["A", "AAAA", "CNAME"]
 
@@ -68,6 +68,10 @@ class HealthCheckSpec(Spec):
     """PEM bundle of CAs to trust for HTTPS instead of the system's."""
     follow_redirects: bool | None = None
     """Follow 3xx answers (default false: a 3xx is judged by ``expected_status``)."""
+    recheck_interval_seconds: float | None = Field(default=None, gt=0)
+    """Rapid recheck: after a probe result that differs from the verdict, probe again this
+    soon (seconds) until the threshold is reached or the streak breaks (default off;
+    recommended: a tenth of ``interval_seconds``, at least ``request_timeout_seconds``)."""
 
 
 class FailoverStrategySpec(Spec):
@@ -86,6 +90,9 @@ class EndpointSpec(Spec):
     """IPv4 (A), IPv6 (AAAA) or hostname (CNAME)."""
     type: UpperRecordType | None = None
     """Record type, when given per endpoint; must agree with the record and the others."""
+    status: Annotated[EndpointStatus, BeforeValidator(_lower)] = EndpointStatus.OBEY
+    """obey (default): the probes decide; down: drained for maintenance whatever the probes
+    say; up: kept in whatever they say."""
     weight: int = Field(default=1, ge=0, le=255)
     """Weight for ``weighted_round_robin`` on providers with native weights."""
     health_check: HealthCheckSpec | None = None

@@ -1,138 +1,179 @@
-"""The controller: probe on schedule, decide health, plan on change, apply.
+"""The controller: probe on schedule, decide health, reconcile on change.
 
 Lifecycle of ``run``::
 
     read live RRsets -> presume health (published = healthy) -> settle (one-shot probing)
-    -> reconcile every zone -> loop: fixed-rate probes per target  ─┐
-                                     zone worker per zone  <─ health transition (at once)
-                                                           <─ resync every resync_seconds
+    -> reconcile every zone -> loop: probe loops per target      ─┐
+                                     zone worker per zone <─ health transition (at once)
+                                                          <─ resync, retry, hold-down expiry
 
-One-shot commands (``plan``, ``apply``, ``run --once``) stop after the first reconcile. The
-live DNS is the only state: a restarted controller presumes what is published and changes
-nothing until probes say otherwise. Provider errors never end the loop: transient ones are
-retried by :class:`~failover_sync.provider.base.RetryPolicy` around the whole read-plan-write
-attempt (so a compare-and-swap conflict re-reads), permanent ones are logged and the zone is
-tried again at the next transition or resync.
+One-shot verbs (``plan``, ``apply``, ``run --once``) stop after the first reconcile, through
+the same path (:mod:`failover_sync.controller.reconcile`). The live DNS is the only state: a
+restarted controller presumes what is published and changes nothing until probes say
+otherwise. Verdicts live in one :class:`~failover_sync.health.state.HealthBoard` and reach
+each reconcile as values for that zone's targets only (O(records of the zone)). What happens
+is published on :attr:`Controller.bus` as typed events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import time
-import zlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
 
-from failover_sync.controller.events import ControllerListener, emit
-from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync.controller.events import (
+    AllUnhealthyChanged,
+    ControllerReady,
+    ControllerStopped,
+    EventBus,
+    HealthChanged,
+    ProbeCompleted,
+)
+from failover_sync.controller.logbook import Logbook
+from failover_sync.controller.reconcile import Inputs, Reconciler, ZoneOutcome
+from failover_sync.controller.schedule import ProbeLoops, ZoneWorker
+from failover_sync.controller.seams import VerdictSource, WriteFence
+from failover_sync.controller.status import status_data
+from failover_sync.errors import ProviderError
 from failover_sync.health.probes import Prober
-from failover_sync.health.state import HealthState
+from failover_sync.health.state import HealthBoard, HealthState
 from failover_sync.logs import event
 from failover_sync.model import (
-    Change,
     DesiredRecord,
     EndpointHealth,
+    EndpointStatus,
     Plan,
     ProbeResult,
     ProbeTarget,
-    RecordKey,
-    RRset,
     Zone,
     ZonePlan,
 )
-from failover_sync.plan import planner
-from failover_sync.plan.safety import Safety
+from failover_sync.plan.guards import GuardChain
 from failover_sync.provider.base import Provider
 from failover_sync.provider.retry import RetryPolicy
 
-ProbeObserver = Callable[[ProbeTarget, ProbeResult, float], None]
-"""Called after every loop probe with the result and the scheduling lateness in seconds."""
 
-
-@dataclass
-class ZoneOutcome:
-    """What one reconcile of a zone did: the plan, whether it was applied, the error."""
-
-    plan: ZonePlan | None
-    applied: bool = False
-    error: ProviderError | None = None
-    refused: str | None = None
-
-
-@dataclass
 class Controller:
-    """Holds the health states and runs probes and reconciles for one config.
+    """Probes, verdicts and reconciles of one config.
 
     ``desired`` maps each zone to its managed records; ``providers`` maps provider instance
-    names to adapters. ``dry_run`` is enforced here, in the core, never per provider.
-    ``safety`` (ownership, brakes, hold-down; None: none of them) sits between plan and write.
+    names to adapters; ``guards`` is the chain every plan passes (empty: none). ``dry_run``
+    is enforced here, in the core, never per provider. ``verdicts`` replaces the local board
+    as the planner's verdict source and ``fence`` guards every write (the cluster mode);
+    ``canaries`` are probed like endpoints but never published.
     """
 
-    desired: Mapping[Zone, Sequence[DesiredRecord]]
-    providers: Mapping[str, Provider]
-    prober: Prober
-    dry_run: bool = False
-    resync_seconds: float = 60.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    probe_observers: list[ProbeObserver] = field(default_factory=list)
-    listeners: list[ControllerListener] = field(default_factory=list)
-    states: dict[ProbeTarget, HealthState] = field(default_factory=dict)
-    ready: bool = False
-    unreadable: set[Zone] = field(default_factory=set)
-    _zones_of: dict[ProbeTarget, set[Zone]] = field(default_factory=dict)
-    _records_of: dict[ProbeTarget, list[str]] = field(default_factory=dict)
-    _dirty: dict[Zone, asyncio.Event] = field(default_factory=dict)
-    safety: Safety | None = None
-
-    def __post_init__(self) -> None:
-        for zone, records in self.desired.items():
+    def __init__(
+        self,
+        desired: Mapping[Zone, Sequence[DesiredRecord]],
+        providers: Mapping[str, Provider],
+        prober: Prober,
+        *,
+        guards: GuardChain | None = None,
+        dry_run: bool = False,
+        resync_seconds: float = 60.0,
+        retry: RetryPolicy | None = None,
+        canaries: Sequence[ProbeTarget] = (),
+        verdicts: VerdictSource | None = None,
+        fence: WriteFence | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        log: bool = True,
+    ) -> None:
+        self.desired = desired
+        self.providers = providers
+        self.prober = prober
+        self.guards = guards or GuardChain()
+        self.dry_run = dry_run
+        self.resync_seconds = resync_seconds
+        self.canaries = tuple(canaries)
+        self.clock = clock
+        self.bus = EventBus()
+        if log:
+            self.bus.subscribe(Logbook(dry_run=dry_run))
+        self.board = HealthBoard()
+        self._verdicts = verdicts
+        self.reconciler = Reconciler(
+            desired,
+            providers,
+            self.guards,
+            bus=self.bus,
+            retry=retry or RetryPolicy(),
+            fence=fence,
+            clock=clock,
+        )
+        self.running = False
+        self.reconciled: set[Zone] = set()
+        self.unreadable: set[Zone] = set()
+        self.loops = ProbeLoops(self._probe, self._observe_probe)
+        self.workers: dict[Zone, ZoneWorker] = {}
+        self._zones_of: dict[ProbeTarget, set[Zone]] = {}
+        self._records_of: dict[ProbeTarget, tuple[str, ...]] = {}
+        self._record_list: dict[ProbeTarget, list[DesiredRecord]] = {}
+        self._all_down: set[str] = set()
+        self.last_outcomes: dict[Zone, ZoneOutcome] = {}
+        self._inherited: set[ProbeTarget] = set()
+        records_of: dict[ProbeTarget, list[str]] = {}
+        for zone, records in desired.items():
             for record in records:
                 for endpoint in record.endpoints:
                     self._zones_of.setdefault(endpoint.target, set()).add(zone)
-                    self._records_of.setdefault(endpoint.target, []).append(record.name)
-        if self.safety is not None:
-            self.safety.bind(self.desired)
-            self.safety.on_freeze.append(
-                lambda zone, frozen, reason: emit(self.listeners, "on_freeze", zone, frozen, reason)
-            )
-            # A canary's transition may freeze or release removals in every zone.
-            for canary in self.safety.canaries:
-                self._zones_of.setdefault(canary, set()).update(self.desired)
+                    records_of.setdefault(endpoint.target, []).append(record.name)
+                    self._record_list.setdefault(endpoint.target, []).append(record)
+        self._records_of = {t: tuple(dict.fromkeys(n)) for t, n in records_of.items()}
+        for canary in self.canaries:  # a canary's verdict may freeze or release every zone
+            self._zones_of.setdefault(canary, set()).update(desired)
+        self._drained = frozenset(
+            e.target
+            for records in desired.values()
+            for r in records
+            for e in r.endpoints
+            if e.status is EndpointStatus.DOWN
+        )
+
+    # -- verdicts -----------------------------------------------------------------------
+
+    @property
+    def verdict_source(self) -> VerdictSource:
+        """Where plans take their verdicts: the cluster's quorum, else the local board."""
+        return self._verdicts if self._verdicts is not None else self.board
+
+    @property
+    def states(self) -> Mapping[ProbeTarget, HealthState]:
+        """Every target's threshold state machine (a view of the board, for tests)."""
+        return self.board.states()
 
     def health(self) -> dict[ProbeTarget, EndpointHealth]:
-        """Current verdict of every target."""
-        return {target: state.snapshot() for target, state in self.states.items()}
+        """Every target's current verdict (local board)."""
+        return self.board.verdicts(list(self.board))
 
-    async def read_live(self, zone: Zone, *, retry: bool = True) -> dict[RecordKey, RRset]:
-        """The live managed RRsets of ``zone``; retried on transient errors unless the caller
-        already retries around it (``retry=False``), so that retries never nest."""
-        keys = [r.key for r in self.desired[zone]]
-        if self.safety is not None:
-            keys += self.safety.read_keys(self.desired[zone])
-        provider = self.providers[zone.provider]
+    def inputs(self, zone: Zone) -> Inputs:
+        """The verdicts a plan of ``zone`` is made with: only the zone's targets (and the
+        canaries, which the partition brake reads)."""
+        targets = self.reconciler.targets[zone]
+        wanted = targets | set(self.canaries) if self.canaries else targets
+        health = dict(self.verdict_source.verdicts(wanted))
+        if self.verdict_source is not self.board:
+            health.update(self.board.verdicts(self.canaries))
+        return Inputs(
+            health,
+            self.board.failing(wanted),
+            self.board.answering(targets - self._drained),
+            self.verdict_source.removals_frozen(),
+        )
 
-        async def list_rrsets() -> Sequence[RRset]:
-            emit(self.listeners, "on_provider_call", zone, "list_rrsets")
-            return await provider.list_rrsets(zone, keys)
-
-        rrsets = await (self.retry.call(list_rrsets) if retry else list_rrsets())
-        return {rr.key: rr for rr in rrsets}
-
-    async def _provider_apply(self, zone: Zone, changes: Sequence[Change]) -> None:
-        """One adapter apply call, reported to the listeners with its duration and error."""
-        emit(self.listeners, "on_provider_call", zone, "apply")
-        started = time.monotonic()
-        try:
-            await self.providers[zone.provider].apply(zone, changes)
-        except ProviderError as exc:
-            emit(self.listeners, "on_apply", zone, time.monotonic() - started, exc)
-            raise
-        emit(self.listeners, "on_apply", zone, time.monotonic() - started, None)
+    def inherit(self, board: HealthBoard) -> None:
+        """Keep the verdicts of ``board`` for every target this controller probes too (a
+        config reload): they are neither presumed again nor settled."""
+        for target in board:
+            if target in self._zones_of:
+                self.board.adopt(target, board.state(target))
+                self._inherited.add(target)
 
     async def presume_health(self) -> None:
-        """Create health states from the live DNS: published values are presumed healthy.
+        """Create verdicts from the live DNS: published values are presumed healthy.
 
         A zone that cannot be read presumes its endpoints healthy, so that probes, not the
         outage of the provider, decide what is removed.
@@ -141,10 +182,16 @@ class Controller:
         unreadable: set[Zone] = set()
         for zone, records in self.desired.items():
             try:
-                live = await self.read_live(zone)
+                live = await self.reconciler.read(zone)
             except ProviderError as exc:
                 unreadable.add(zone)
-                self._log_error("live_read_failed", zone, exc)
+                event(
+                    logging.ERROR,
+                    "live_read_failed",
+                    zone=zone.name,
+                    provider=zone.provider,
+                    error=str(exc),
+                )
                 continue
             for record in records:
                 rrset = live.get(record.key)
@@ -153,36 +200,16 @@ class Controller:
                         published.add(endpoint.target)
         self.unreadable = unreadable
         for target, zones in self._zones_of.items():
-            healthy = target in published or bool(zones & unreadable)
-            # Canaries start healthy, so that one failing probe streak, not start-up, freezes.
-            healthy = healthy or (self.safety is not None and target in self.safety.canaries)
-            reason = "presumed healthy: published" if healthy else "presumed unhealthy"
-            self.states[target] = HealthState(
-                failure_threshold=target.check.failure_threshold,
-                success_threshold=target.check.success_threshold,
-                healthy=healthy,
-                reason=reason if target in published or not healthy else "presumed healthy",
+            if target in self._inherited:
+                continue
+            # Canaries start healthy, so that one failing streak, not start-up, freezes.
+            healthy = target in published or bool(zones & unreadable) or target in self.canaries
+            reason = "presumed healthy: published" if target in published else "presumed healthy"
+            self.board.presume(
+                target, healthy=healthy, reason=reason if healthy else "presumed unhealthy"
             )
 
-    async def settle(self) -> None:
-        """Probe every target until its verdict is settled (one-shot semantics).
-
-        Targets used only by zones that could not be read are skipped: their zones fail
-        anyway, and a one-shot run should report that at once, not after the thresholds.
-        """
-        targets = [t for t in self.states if not self._zones_of[t] <= self.unreadable]
-        await asyncio.gather(*(self._settle_one(t) for t in targets))
-
-    async def _settle_one(self, target: ProbeTarget) -> None:
-        state = self.states[target]
-        loop = asyncio.get_running_loop()
-        next_at = loop.time()
-        for _ in range(max(target.check.failure_threshold, target.check.success_threshold)):
-            self._observe(target, await self._probe(target))
-            if state.settled:
-                return
-            next_at += target.check.interval_seconds
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
+    # -- probing --------------------------------------------------------------------------
 
     async def _probe(self, target: ProbeTarget) -> ProbeResult:
         """One probe that never raises: an unexpected error in a probe library must not end
@@ -193,122 +220,107 @@ class Controller:
             event(logging.ERROR, "probe_error", endpoint=str(target), error=repr(exc))
             return ProbeResult(False, 0.0, f"probe error: {type(exc).__name__}")
 
-    def _observe(self, target: ProbeTarget, result: ProbeResult) -> None:
-        state = self.states[target]
-        transition = state.observe(result)
-        if self.listeners:
-            emit(self.listeners, "on_probe", target, result)
+    def _observe_probe(self, target: ProbeTarget, result: ProbeResult, lateness: float) -> bool:
+        self.observe(target, result, lateness)
+        return self.board.state(target).pending
+
+    def observe(self, target: ProbeTarget, result: ProbeResult, lateness: float = 0.0) -> None:
+        """Count one probe result; on a verdict change, reconcile the target's zones."""
+        transition = self.board.observe(target, result)
+        if not self.bus.idle:
+            self.bus.publish(ProbeCompleted(target, result, lateness))
         if transition is None:
-            if self.safety is not None and self.safety.wants_replan(result.ok):
-                for zone_dirty in self._dirty.values():
-                    zone_dirty.set()
+            if result.ok and self.guards.frozen():
+                self.request_reconcile()  # a success may end the streak that froze removals
             return
-        if self.safety is not None:
-            self.safety.observe(target, transition.healthy)
-        name = "endpoint_healthy" if transition.healthy else "endpoint_unhealthy"
-        level = logging.INFO if transition.healthy else logging.WARNING
-        records = self._records_of.get(target, [])
-        event(
-            level,
-            name,
-            records=records,
-            endpoint=str(target),
-            value=target.value,
-            reason=transition.reason,
+        health = EndpointHealth(transition.healthy, transition.reason, result.ok)
+        records = self._records_of.get(target, ())
+        self.bus.publish(HealthChanged(target, health, records))
+        self.guards.observe(target, self.health(), self.clock())
+        self._track_all_unhealthy(target, health)
+        self.request_reconcile(self._zones_of.get(target, ()))
+
+    def _track_all_unhealthy(self, target: ProbeTarget, health: EndpointHealth) -> None:
+        for record in self._record_list.get(target, ()):
+            down = not any(self.board.verdict(e.target).healthy for e in record.endpoints)
+            if down and record.name not in self._all_down:
+                self._all_down.add(record.name)
+                self.bus.publish(
+                    AllUnhealthyChanged(record, True, f"{target.value}: {health.reason}")
+                )
+            elif not down and record.name in self._all_down:
+                self._all_down.discard(record.name)
+                self.bus.publish(AllUnhealthyChanged(record, False, f"{target.value} healthy"))
+
+    async def settle(self, on_settled: Callable[[ProbeTarget], None] | None = None) -> None:
+        """Probe every target until its verdict can no longer change by one probe (one
+        probe when a published endpoint passes, up to the threshold otherwise).
+
+        Targets used only by zones that could not be read are skipped: their zones fail
+        anyway, and a one-shot run should report that at once. ``on_settled`` hears of each
+        settled target (progress).
+        """
+        targets = [
+            t
+            for t in self.board
+            if not self._zones_of[t] <= self.unreadable and t not in self._inherited
+        ]
+        event(logging.INFO, "settling", targets=len(targets))
+        await asyncio.gather(*(self._settle_one(t, on_settled) for t in targets))
+        for records in self.desired.values():  # an outage that was there before we started
+            for record in records:
+                if record.endpoints:
+                    first = record.endpoints[0].target
+                    self._track_all_unhealthy(first, self.board.verdict(first))
+
+    async def _settle_one(
+        self, target: ProbeTarget, on_settled: Callable[[ProbeTarget], None] | None
+    ) -> None:
+        state = self.board.state(target)
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        check = target.check
+        every = check.recheck_interval_seconds or check.interval_seconds
+        for _ in range(max(check.failure_threshold, check.success_threshold)):
+            self.observe(target, await self._probe(target))
+            if state.settled:
+                break
+            next_at += every
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+        if on_settled is not None:
+            on_settled(target)
+
+    # -- reconciling ----------------------------------------------------------------------
+
+    async def reconcile_zone(
+        self,
+        zone: Zone,
+        *,
+        write: bool | None = None,
+        expect: ZonePlan | None = None,
+        retry: bool = True,
+    ) -> ZoneOutcome:
+        """The one reconcile path for ``zone``; ``write`` defaults to ``not dry_run``."""
+        writing = (not self.dry_run) if write is None else write and not self.dry_run
+        outcome = await self.reconciler.reconcile(
+            zone, lambda: self.inputs(zone), write=writing, expect=expect, retry=retry
         )
-        health = EndpointHealth(transition.healthy, transition.reason)
-        emit(self.listeners, "on_transition", target, health, records)
-        for zone in self._zones_of.get(target, ()):
-            dirty = self._dirty.get(zone)
-            if dirty is not None:
-                dirty.set()
+        self.last_outcomes[zone] = outcome
+        if outcome.error is None:
+            self.reconciled.add(zone)
+        return outcome
 
-    async def plan_zone(self, zone: Zone, *, retry: bool = True) -> ZonePlan:
-        """Read the live RRsets of ``zone`` and plan it (no write)."""
-        live = await self.read_live(zone, retry=retry)
-        provider = self.providers[zone.provider]
-        health = self.health()
-        zone_plan = planner.plan_zone(
-            zone,
-            self.desired[zone],
-            health,
-            live,
-            weights=provider.capabilities.weights,
-        )
-        if self.safety is not None:
-            failing = {t for t, s in self.states.items() if s.healthy and s.failures}
-            zone_plan = self.safety.guard(zone_plan, self.desired[zone], live, health, failing)
-        return zone_plan
+    @property
+    def ready(self) -> bool:
+        """True while the loop runs and every zone has been read and reconciled once."""
+        return self.running and len(self.reconciled) == len(self.desired)
 
-    async def plan(self) -> tuple[Plan, dict[Zone, ProviderError]]:
-        """Plan every zone; zones whose live RRsets cannot be read are returned as errors."""
-        plans: list[ZonePlan] = []
-        errors: dict[Zone, ProviderError] = {}
-        for zone in self.desired:
-            try:
-                plans.append(await self.plan_zone(zone))
-            except ProviderError as exc:
-                errors[zone] = exc
-        plans.sort(key=lambda z: z.zone.name)
-        return Plan(tuple(plans)), errors
-
-    async def apply_plan(self, zone_plan: ZonePlan) -> None:
-        """Apply a reviewed zone plan as it is (compare-and-swap providers check ``before``)."""
-        if self.dry_run or not zone_plan.changes:
-            return
-        await self.retry.call(lambda: self._provider_apply(zone_plan.zone, zone_plan.changes))
-        if self.safety is not None:
-            self.safety.applied(zone_plan)
-        self._log_changes(zone_plan, "change_applied")
-
-    async def reconcile_zone(self, zone: Zone) -> ZoneOutcome:
-        """Read, plan and (unless dry-run) apply ``zone``; never raises ProviderError."""
-
-        refused: str | None = None
-
-        async def attempt() -> ZonePlan:
-            nonlocal refused
-            zone_plan = await self.plan_zone(zone, retry=False)
-            if self.safety is not None:
-                refused = self.safety.refuse(zone_plan, len(self.desired[zone]))
-            if zone_plan.changes and not self.dry_run and refused is None:
-                await self._provider_apply(zone, zone_plan.changes)
-                if self.safety is not None:
-                    self.safety.applied(zone_plan)
-            return zone_plan
-
-        try:
-            zone_plan = await self.retry.call(attempt)
-        except ProviderError as exc:
-            self._log_error("reconcile_failed", zone, exc)
-            emit(self.listeners, "on_reconcile_failed", zone, exc)
-            return ZoneOutcome(None, error=exc)
-        if refused is not None:
-            return ZoneOutcome(zone_plan, refused=refused)
-        self._log_changes(zone_plan, "change_planned" if self.dry_run else "change_applied")
-        applied = bool(zone_plan.changes) and not self.dry_run
-        emit(self.listeners, "on_reconciled", zone, zone_plan, applied)
-        return ZoneOutcome(zone_plan, applied=applied)
-
-    def _log_changes(self, zone_plan: ZonePlan, name: str) -> None:
-        for change in zone_plan.changes:
-            event(
-                logging.INFO,
-                name,
-                zone=zone_plan.zone.name,
-                record=change.name,
-                type=change.type,
-                ttl=change.ttl,
-                before=list(change.before),
-                after=list(change.after),
-                reason=change.reason,
-            )
-
-    def _log_error(self, name: str, zone: Zone, exc: ProviderError) -> None:
-        kind = "transient" if isinstance(exc, TransientProviderError) else "permanent"
-        event(
-            logging.ERROR, name, zone=zone.name, provider=zone.provider, error=str(exc), kind=kind
-        )
+    async def plan(self) -> tuple[Plan, dict[Zone, ProviderError], list[ZoneOutcome]]:
+        """Plan every zone without writing; zones that cannot be read are errors."""
+        outcomes = [await self.reconcile_zone(z, write=False) for z in self.desired]
+        plans = sorted((o.plan for o in outcomes if o.plan is not None), key=lambda z: z.zone.name)
+        errors = {o.zone: o.error for o in outcomes if o.error is not None}
+        return Plan(tuple(plans)), errors, outcomes
 
     async def once(self) -> list[ZoneOutcome]:
         """``run --once``: presume, settle, reconcile every zone."""
@@ -316,69 +328,54 @@ class Controller:
         await self.settle()
         return [await self.reconcile_zone(zone) for zone in self.desired]
 
+    def request_reconcile(self, zones: Collection[Zone] | None = None) -> None:
+        """Reconcile ``zones`` (default: all) as soon as their workers are free."""
+        for zone in self.desired if zones is None else zones:
+            worker = self.workers.get(zone)
+            if worker is not None:
+                worker.poke()
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set; an apply in flight finishes before this returns."""
-        self._dirty = {zone: asyncio.Event() for zone in self.desired}
+        """Run until ``stop`` is set; a reconcile in flight finishes before this returns."""
+        self.workers = {
+            zone: ZoneWorker(functools.partial(self.reconcile_zone, zone), self.resync_seconds)
+            for zone in self.desired
+        }
         await self.once()
-        # Config, targets and health states live as long as the process: move them out of
-        # the collector's reach so that full passes stay short (bench/probe_scale.py: a full
-        # pass over 10,000 targets stalled the loop for ~140 ms; ~80 ms after freezing).
+        # Config, targets and verdicts live as long as the process: move them out of the
+        # collector's reach so that full passes stay short.
         gc.collect()
         gc.freeze()
-        self.ready = True
-        event(logging.INFO, "controller_ready", zones=len(self.desired), targets=len(self.states))
-        emit(self.listeners, "on_ready", self.health(), self._records_of)
-        probes = self.start_probe_loops()
-        workers = [asyncio.create_task(self._zone_worker(z, stop)) for z in self.desired]
+        self.running = True
+        event(logging.INFO, "controller_ready", zones=len(self.desired), targets=len(self.board))
+        self.bus.publish(ControllerReady(self.health(), self._records_of))
+        probes = self.loops.start(list(self.board))
+        tasks = [asyncio.create_task(w.run(stop)) for w in self.workers.values()]
         try:
             await stop.wait()
         finally:
             for task in probes:
                 task.cancel()
-            for dirty in self._dirty.values():
-                dirty.set()
+            for worker in self.workers.values():
+                worker.poke()
             await asyncio.gather(*probes, return_exceptions=True)
-            await asyncio.gather(*workers, return_exceptions=True)
-            self.ready = False
-            emit(self.listeners, "on_stopped")
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.running = False
+            self.bus.publish(ControllerStopped())
 
-    def start_probe_loops(self) -> list[asyncio.Task[None]]:
-        """Start the fixed-rate probe loop of every target in ``states``; the caller cancels
-        the tasks. ``run`` starts them after the first reconcile; ``bench/probe_scale.py``
-        starts only them, to measure the schedule without zone workers."""
-        return [asyncio.create_task(self._probe_loop(t)) for t in self.states]
+    async def aclose(self) -> None:
+        """Close the prober and every provider."""
+        await self.prober.aclose()
+        for provider in self.providers.values():
+            await provider.aclose()
 
-    async def _probe_loop(self, target: ProbeTarget) -> None:
-        """Fixed-rate probing with a start staggered by a stable hash of the target."""
-        loop = asyncio.get_running_loop()
-        interval = target.check.interval_seconds
-        phase = (zlib.crc32(str(target).encode()) % 10_000) / 10_000
-        next_at = loop.time() + interval * phase
-        while True:
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
-            lateness = loop.time() - next_at
-            result = await self._probe(target)
-            self._observe(target, result)
-            for observer in self.probe_observers:
-                observer(target, result, lateness)
-            next_at += interval
-            now = loop.time()
-            if next_at <= now:  # fell behind by a whole interval: skip, don't burst
-                next_at += interval * ((now - next_at) // interval + 1)
+    def status(self) -> dict[str, object]:
+        """The status document of :mod:`failover_sync.controller.status`."""
+        return status_data(
+            self.desired, self.board, self.last_outcomes, self.guards.frozen(), ready=self.ready
+        )
 
-    async def _zone_worker(self, zone: Zone, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        dirty = self._dirty[zone]
-        next_resync = loop.time() + self.resync_seconds
-        while not stop.is_set():
-            try:
-                async with asyncio.timeout(max(0.0, next_resync - loop.time())):
-                    await dirty.wait()
-            except TimeoutError:
-                pass
-            if stop.is_set():
-                return
-            dirty.clear()
-            if loop.time() >= next_resync:
-                next_resync = loop.time() + self.resync_seconds
-            await asyncio.shield(self.reconcile_zone(zone))
+    @property
+    def records_of(self) -> Mapping[ProbeTarget, tuple[str, ...]]:
+        """The record names that use each target."""
+        return self._records_of

@@ -1,85 +1,238 @@
-"""Controller events for metrics, notifications and anything else that watches the loop.
+"""Typed controller events and the one channel that delivers them.
 
-A :class:`ControllerListener` overrides the hooks it needs; every hook defaults to doing
-nothing. The controller calls them synchronously on the event loop, so a hook must be quick
-and must never block (notifications only enqueue). :func:`emit` calls one hook on every
-listener and logs, never raises, an exception from one: a broken observer must not end the
-loop.
+One frozen dataclass per thing that happens; :data:`Event` is their union, so a subscriber
+written as ``match event: case HealthChanged(...)`` is checked by mypy. Subscribers (logs,
+metrics, webhooks, the cluster's vote publisher, the status API) get events through
+:class:`EventBus` and never read controller internals. The bus calls them synchronously on
+the event loop, so a subscriber must be quick and never block (webhooks only enqueue); an
+exception in one is logged and swallowed: a broken observer must not end the loop.
 
-Hooks (seconds are floats; ``records`` are absolute record names)::
+Events (seconds are floats; record names absolute)::
 
-    on_probe(target, result)                    every probe (one-shot and loop)
-    on_transition(target, health, records)      a verdict changed
-    on_ready(health, records_of_target)         first reconcile done; the loop starts
-    on_stopped()                                the loop ended
-    on_provider_call(zone, operation)           before each adapter call ("list_rrsets", "apply")
-    on_apply(zone, seconds, error)              after each adapter apply call (error or None)
-    on_reconciled(zone, plan, applied)          a reconcile ended without error
-    on_reconcile_failed(zone, error)            a reconcile failed after retries
-    on_freeze(zone, frozen, reason)             the safety brakes held or released a zone
+    ProbeCompleted(target, result, lateness_seconds)   every probe, one-shot and loop
+    HealthChanged(target, health, records)             a verdict changed
+    AllUnhealthyChanged(record, unhealthy, reason)     every endpoint of a record is (no
+                                                       longer) unhealthy: when_all_unhealthy
+                                                       takes (or leaves) effect
+    ControllerReady(health, records)                   first reconcile done; the loop starts
+    ControllerStopped()                                the loop ended
+    ProviderCalled(zone, operation)                    before each adapter call
+    ApplyFinished(zone, seconds, error)                after each adapter apply call
+    ZoneReconciled(zone, plan, applied, health)        a reconcile ended without error;
+                                                       health: the verdicts it planned with
+    ReconcileFailed(zone, error)                       a reconcile failed after retries
+    WriteRejected(zone, change, error)                 one RRset of a split batch was refused
+    BrakeChanged(zone, brake, engaged, reason)         a safety brake held or released a zone
+    ConflictFound(zone, conflict)                      a managed RRset held by another owner
+    ForeignWrite(zone, name, type, values)             a managed RRset we wrote was rewritten
+                                                       by someone else (a second controller?)
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from failover_sync.errors import ProviderError
-from failover_sync.logs import event
-from failover_sync.model import EndpointHealth, ProbeResult, ProbeTarget, Zone, ZonePlan
+from failover_sync.logs import event as log_event
+from failover_sync.model import (
+    Change,
+    Conflict,
+    DesiredRecord,
+    EndpointHealth,
+    ProbeResult,
+    ProbeTarget,
+    Zone,
+    ZonePlan,
+)
 
 
-class ControllerListener:
-    """Base class of controller observers; every hook is a no-op by default."""
+@dataclass(frozen=True, slots=True)
+class ProbeCompleted:
+    """One probe of ``target`` ended with ``result``, ``lateness_seconds`` after its slot."""
 
-    def on_probe(self, target: ProbeTarget, result: ProbeResult) -> None:
-        """Called after every probe with its result."""
-
-    def on_transition(
-        self, target: ProbeTarget, health: EndpointHealth, records: Sequence[str]
-    ) -> None:
-        """Called when ``target``'s verdict changes; ``records`` use the target."""
-
-    def on_ready(
-        self,
-        health: Mapping[ProbeTarget, EndpointHealth],
-        records: Mapping[ProbeTarget, Sequence[str]],
-    ) -> None:
-        """Called once the first reconcile of every zone is done."""
-
-    def on_stopped(self) -> None:
-        """Called when the loop has stopped."""
-
-    def on_provider_call(self, zone: Zone, operation: str) -> None:
-        """Called before each provider adapter call (``list_rrsets`` or ``apply``)."""
-
-    def on_apply(self, zone: Zone, seconds: float, error: ProviderError | None) -> None:
-        """Called after each provider apply call with its duration and error, if any."""
-
-    def on_reconciled(self, zone: Zone, plan: ZonePlan, applied: bool) -> None:
-        """Called after a reconcile without error; ``applied`` is False in dry-run."""
-
-    def on_reconcile_failed(self, zone: Zone, error: ProviderError) -> None:
-        """Called when a reconcile fails after its retries."""
-
-    def on_freeze(self, zone: Zone, frozen: bool, reason: str) -> None:
-        """Called when the safety brakes hold (``frozen``) or release a zone."""
+    target: ProbeTarget
+    result: ProbeResult
+    lateness_seconds: float = 0.0
 
 
-def emit(listeners: Iterable[ControllerListener], hook: str, *args: Any) -> None:
-    """Call ``hook(*args)`` on every listener; an exception is logged and swallowed."""
-    for listener in listeners:
-        try:
-            getattr(listener, hook)(*args)
-        except Exception as exc:
-            event(
-                logging.ERROR,
-                "listener_error",
-                listener=type(listener).__name__,
-                hook=hook,
-                error=repr(exc),
-            )
+@dataclass(frozen=True, slots=True)
+class HealthChanged:
+    """``target``'s verdict changed to ``health``; ``records`` use the target."""
+
+    target: ProbeTarget
+    health: EndpointHealth
+    records: tuple[str, ...]
 
 
-__all__ = ["ControllerListener", "emit"]
+@dataclass(frozen=True, slots=True)
+class AllUnhealthyChanged:
+    """Every endpoint of ``record`` became unhealthy (``unhealthy``) or one recovered."""
+
+    record: DesiredRecord
+    unhealthy: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerReady:
+    """The first reconcile of every zone is done; ``health`` holds every verdict."""
+
+    health: Mapping[ProbeTarget, EndpointHealth]
+    records: Mapping[ProbeTarget, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerStopped:
+    """The loop has stopped."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCalled:
+    """An adapter call is about to be made (``list_rrsets`` or ``apply``)."""
+
+    zone: Zone
+    operation: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyFinished:
+    """An adapter apply call took ``seconds`` and ended with ``error`` (None: success)."""
+
+    zone: Zone
+    seconds: float
+    error: ProviderError | None
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneReconciled:
+    """A reconcile of ``zone`` ended without error; ``applied`` is False in dry-run or when
+    there was nothing to write; ``health`` holds the verdicts the plan was made with."""
+
+    zone: Zone
+    plan: ZonePlan
+    applied: bool
+    health: Mapping[ProbeTarget, EndpointHealth] = field(default_factory=dict)
+    refused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileFailed:
+    """A reconcile of ``zone`` failed after its retries."""
+
+    zone: Zone
+    error: ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRejected:
+    """The provider refused ``change`` permanently; the rest of the zone was written."""
+
+    zone: Zone
+    change: Change
+    error: ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class BrakeChanged:
+    """Safety brake ``brake`` engaged (``engaged``) or released for ``zone``."""
+
+    zone: Zone
+    brake: str
+    engaged: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictFound:
+    """A managed RRset of ``zone`` is withheld: another owner holds it."""
+
+    zone: Zone
+    conflict: Conflict
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignWrite:
+    """A managed RRset that this process wrote now holds other ``values``."""
+
+    zone: Zone
+    name: str
+    type: str
+    values: tuple[str, ...]
+
+
+Event = (
+    ProbeCompleted
+    | HealthChanged
+    | AllUnhealthyChanged
+    | ControllerReady
+    | ControllerStopped
+    | ProviderCalled
+    | ApplyFinished
+    | ZoneReconciled
+    | ReconcileFailed
+    | WriteRejected
+    | BrakeChanged
+    | ConflictFound
+    | ForeignWrite
+)
+"""Every controller event."""
+
+Subscriber = Callable[[Event], None]
+"""A callable that receives every event."""
+
+
+class EventBus:
+    """Delivers each published event to every subscriber, in subscription order."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Deliver every later event to ``subscriber``."""
+        self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Stop delivering to ``subscriber`` (no error if it was not subscribed)."""
+        if subscriber in self._subscribers:
+            self._subscribers.remove(subscriber)
+
+    @property
+    def idle(self) -> bool:
+        """True when nobody listens (the hot probe path then builds no events)."""
+        return not self._subscribers
+
+    def publish(self, event: Event) -> None:
+        """Hand ``event`` to every subscriber; an exception is logged and swallowed."""
+        for subscriber in self._subscribers:
+            try:
+                subscriber(event)
+            except Exception as exc:
+                log_event(
+                    logging.ERROR,
+                    "subscriber_error",
+                    subscriber=getattr(subscriber, "__qualname__", type(subscriber).__name__),
+                    event=type(event).__name__,
+                    error=repr(exc),
+                )
+
+
+__all__ = [
+    "AllUnhealthyChanged",
+    "ApplyFinished",
+    "BrakeChanged",
+    "ConflictFound",
+    "ControllerReady",
+    "ControllerStopped",
+    "Event",
+    "EventBus",
+    "ForeignWrite",
+    "HealthChanged",
+    "ProbeCompleted",
+    "ProviderCalled",
+    "ReconcileFailed",
+    "Subscriber",
+    "WriteRejected",
+    "ZoneReconciled",
+]

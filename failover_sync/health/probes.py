@@ -213,6 +213,9 @@ class Prober:
         """Probe ``target`` once; never raises for endpoint faults (they are results)."""
         async with self._slots:
             check = target.check
+            if check.protocol != "TCP":
+                # Building a client loads the CA bundle (tens of ms): never inside a deadline.
+                self._client(check)
             started = time.monotonic()
             try:
                 async with asyncio.timeout(check.request_timeout_seconds):

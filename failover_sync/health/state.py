@@ -1,4 +1,4 @@
-"""The threshold state machine of one probe target.
+"""The threshold state machine of each probe target, and the board that owns them all.
 
 An endpoint becomes unhealthy after ``failure_threshold`` consecutive failed probes and
 healthy after ``success_threshold`` consecutive passed ones, as Route 53 health checks and
@@ -8,9 +8,12 @@ is presumed healthy, an unpublished one unhealthy, so that a restart changes not
 
 from __future__ import annotations
 
+import time
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from failover_sync.model import EndpointHealth, ProbeResult
+from failover_sync.model import EndpointHealth, ProbeResult, ProbeTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class HealthState:
         "failures",
         "healthy",
         "last",
+        "last_at",
         "success_threshold",
         "successes",
     )
@@ -56,6 +60,7 @@ class HealthState:
         self.failures = 0
         self.successes = 0
         self.last: ProbeResult | None = None
+        self.last_at: float | None = None
         self._reason = reason
 
     def observe(self, result: ProbeResult) -> Transition | None:
@@ -82,6 +87,19 @@ class HealthState:
         """True once the latest probe agrees with the verdict."""
         return self.last is not None and self.last.ok == self.healthy
 
+    @property
+    def pending(self) -> bool:
+        """True while the latest probe disagrees with the verdict (a streak toward a change,
+        the moment for a rapid recheck)."""
+        return self.last is not None and self.last.ok != self.healthy
+
+    @property
+    def streak(self) -> int:
+        """Consecutive results that agree with the latest one."""
+        if self.last is None:
+            return 0
+        return self.successes if self.last.ok else self.failures
+
     def snapshot(self) -> EndpointHealth:
         """The verdict and why, as the planner sees it."""
         reason = self._reason
@@ -89,9 +107,92 @@ class HealthState:
             streak = self.failures if self.healthy else self.successes
             threshold = self.failure_threshold if self.healthy else self.success_threshold
             reason = f"{reason}; {streak}/{threshold} toward a change ({self.last.reason})"
-        return EndpointHealth(self.healthy, reason)
+        answering = None if self.last is None else self.last.ok
+        return EndpointHealth(self.healthy, reason, answering)
 
 
 def _count(n: int, noun: str) -> str:
     plural = "es" if noun.endswith("s") else "s"
     return f"{n} {noun}{'' if n == 1 else plural}"
+
+
+class HealthBoard:
+    """The one owner of every target's verdict.
+
+    Verdicts leave it as values (:class:`~failover_sync.model.EndpointHealth`), per zone or
+    per target set, never as shared mutable state. It is also the local
+    :class:`~failover_sync.controller.seams.VerdictSource`.
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[ProbeTarget, HealthState] = {}
+
+    def presume(self, target: ProbeTarget, *, healthy: bool, reason: str) -> None:
+        """Start ``target`` at a presumed verdict (from the live DNS) with no probe yet."""
+        self._states[target] = HealthState(
+            failure_threshold=target.check.failure_threshold,
+            success_threshold=target.check.success_threshold,
+            healthy=healthy,
+            reason=reason,
+        )
+
+    def adopt(self, target: ProbeTarget, state: HealthState) -> None:
+        """Take over ``state`` for ``target`` (a config reload keeps what probes know)."""
+        self._states[target] = state
+
+    def states(self) -> Mapping[ProbeTarget, HealthState]:
+        """A read-only view of every state machine (for tests and benchmarks that script
+        verdicts directly)."""
+        return MappingProxyType(self._states)
+
+    def __contains__(self, target: object) -> bool:
+        return target in self._states
+
+    def __iter__(self) -> Iterator[ProbeTarget]:
+        return iter(self._states)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def state(self, target: ProbeTarget) -> HealthState:
+        """The state machine of ``target``. Raises KeyError for an unknown target."""
+        return self._states[target]
+
+    def observe(self, target: ProbeTarget, result: ProbeResult) -> Transition | None:
+        """Count one probe result of ``target``; the Transition if its verdict flips."""
+        state = self._states[target]
+        state.last_at = time.time()
+        return state.observe(result)
+
+    def verdict(self, target: ProbeTarget) -> EndpointHealth:
+        """The verdict of ``target`` (unknown targets: unhealthy, not probed yet)."""
+        state = self._states.get(target)
+        return state.snapshot() if state is not None else _UNKNOWN
+
+    def verdicts(self, targets: Collection[ProbeTarget]) -> dict[ProbeTarget, EndpointHealth]:
+        """The verdict of each of ``targets`` that the board knows."""
+        states = self._states
+        return {t: states[t].snapshot() for t in targets if t in states}
+
+    def removals_frozen(self) -> str | None:
+        """A single controller's own verdicts never freeze removals by themselves."""
+        return None
+
+    def failing(self, targets: Collection[ProbeTarget]) -> frozenset[ProbeTarget]:
+        """Those of ``targets`` that are healthy but failed their latest probe."""
+        states = self._states
+        return frozenset(
+            t for t in targets if t in states and states[t].healthy and states[t].failures
+        )
+
+    def answering(self, targets: Collection[ProbeTarget]) -> frozenset[ProbeTarget]:
+        """Those of ``targets`` whose latest probe passed."""
+        out = []
+        for target in targets:
+            state = self._states.get(target)
+            if state is not None and state.last is not None and state.last.ok:
+                out.append(target)
+        return frozenset(out)
+
+
+_UNKNOWN = EndpointHealth(False, "not probed yet")

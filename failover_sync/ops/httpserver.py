@@ -1,4 +1,4 @@
-"""``run --metrics-addr HOST:PORT``: ``/metrics``, ``/healthz`` and ``/readyz`` over HTTP.
+"""``run --metrics-addr HOST:PORT``: ``/metrics``, ``/healthz``, ``/readyz``, ``/status``.
 
 The server is the standard library's ``ThreadingHTTPServer`` in a daemon thread, so that a
 slow scrape never takes time from the event loop; it only reads values that the loop writes
@@ -7,14 +7,18 @@ slow scrape never takes time from the event loop; it only reads values that the 
 - ``GET /metrics``: the Prometheus text format of the registry.
 - ``GET /healthz``: 200 while the event loop ticks (the :func:`heartbeat` task ran within
   ``max_tick_age`` seconds), else 503. A liveness probe: a wedged loop gets restarted.
-- ``GET /readyz``: 200 once the config is loaded and the first reconcile of every zone is
-  done, 503 before that and after the loop stopped.
+- ``GET /readyz``: 200 once every zone has been read and reconciled once (a zone that never
+  succeeds keeps it 503), 503 before that and after the loop stopped.
+- ``GET /status``: JSON, for each record its published values and for each endpoint its
+  verdict, streak, last probe and why it is in or out
+  (:mod:`failover_sync.controller.status`).
 - anything else: 404.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -47,6 +51,7 @@ class Liveness:
     """What the health endpoints read: the last heartbeat (monotonic seconds) and readiness."""
 
     ready: Callable[[], bool] = lambda: False
+    status: Callable[[], dict[str, object]] | None = None
     last_tick: float = field(default_factory=time.monotonic)
     max_tick_age: float = MAX_TICK_AGE
 
@@ -84,6 +89,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/readyz":
             ok = self.server.liveness.ready()
             self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n")
+        elif path == "/status" and self.server.liveness.status is not None:
+            try:
+                body = json.dumps(self.server.liveness.status(), indent=2).encode() + b"\n"
+            except Exception as exc:  # the loop is stopping or wedged: say so, don't hang
+                self._send(503, f"status unavailable: {type(exc).__name__}\n".encode())
+                return
+            self._send(200, body, "application/json")
         else:
             self._send(404, b"not found\n")
 

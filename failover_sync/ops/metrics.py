@@ -20,30 +20,50 @@ failover_sync_last_successful_reconcile_timestamp_seconds gauge    zone
 failover_sync_consecutive_errors                        gauge      zone
 failover_sync_frozen                                    gauge      zone
 failover_sync_provider_api_calls_total                  counter    provider, operation
+failover_sync_conflicts                                 gauge      zone
+failover_sync_all_unhealthy                             gauge      record
+failover_sync_probe_lateness_seconds                    histogram  -
+failover_sync_writes_rejected_total                     counter    zone
+failover_sync_foreign_writes_total                      counter    zone
 failover_sync_ready                                     gauge      -
 failover_sync_build_info                                gauge      version
 ======================================================  =========  ===========================
 
 :class:`Metrics` holds the metrics of one registry (a fresh registry per unit test);
 :data:`METRICS` is the process-wide instance on prometheus_client's default registry.
-:class:`MetricsListener` subscribes them to a controller's events.
+:class:`MetricsSubscriber` moves them on a controller's events.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 from failover_sync.__about__ import __version__
-from failover_sync.controller.events import ControllerListener
-from failover_sync.errors import ProviderError, TransientProviderError
-from failover_sync.model import EndpointHealth, ProbeResult, ProbeTarget, Zone, ZonePlan
+from failover_sync.controller.events import (
+    AllUnhealthyChanged,
+    ApplyFinished,
+    BrakeChanged,
+    ControllerReady,
+    ControllerStopped,
+    Event,
+    ForeignWrite,
+    HealthChanged,
+    ProbeCompleted,
+    ProviderCalled,
+    ReconcileFailed,
+    WriteRejected,
+    ZoneReconciled,
+)
+from failover_sync.controller.logbook import kind
+from failover_sync.model import Zone
 
 # Probe latencies run from a millisecond on loopback to the request timeout (default 5 s).
 PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Applies include provider-side waits (Route 53 batches, RFC 2136 round trips, retries).
+LATENESS_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 APPLY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -128,6 +148,36 @@ class Metrics:
             registry=registry,
         )
         self.ready = Gauge(p + "ready", "1 once the first reconcile is done.", registry=registry)
+        self.conflicts = Gauge(
+            p + "conflicts",
+            "Managed RRsets of the zone withheld because another owner holds them.",
+            ["zone"],
+            registry=registry,
+        )
+        self.all_unhealthy = Gauge(
+            p + "all_unhealthy",
+            "1 while every endpoint of the record is unhealthy (when_all_unhealthy applies).",
+            ["record"],
+            registry=registry,
+        )
+        self.probe_lateness = Histogram(
+            p + "probe_lateness_seconds",
+            "Seconds between a probe's scheduled time and its start (overload shows here).",
+            buckets=LATENESS_BUCKETS,
+            registry=registry,
+        )
+        self.writes_rejected = Counter(
+            p + "writes_rejected",
+            "RRsets the provider refused permanently while the rest of the zone was written.",
+            ["zone"],
+            registry=registry,
+        )
+        self.foreign_writes = Counter(
+            p + "foreign_writes",
+            "Managed RRsets found rewritten by another writer since this process wrote them.",
+            ["zone"],
+            registry=registry,
+        )
         self.build_info = Gauge(
             p + "build_info", "Always 1; the version as a label.", ["version"], registry=registry
         )
@@ -138,68 +188,75 @@ METRICS = Metrics()
 """The process-wide metrics, served by ``run --metrics-addr``."""
 
 
-def _kind(exc: ProviderError) -> str:
-    return "transient" if isinstance(exc, TransientProviderError) else "permanent"
+class MetricsSubscriber:
+    """Moves :class:`Metrics` on controller events. ``dry_run`` labels planned changes;
+    ``zones`` get their per-zone series at 0 from the start, so that an alert on "never
+    reconciled" fires for a zone that never succeeded."""
 
-
-class MetricsListener(ControllerListener):
-    """Moves :class:`Metrics` on controller events. ``dry_run`` labels planned changes."""
-
-    def __init__(self, metrics: Metrics = METRICS, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        metrics: Metrics = METRICS,
+        *,
+        dry_run: bool = False,
+        zones: Sequence[Zone] = (),
+    ) -> None:
         self.metrics = metrics
         self.dry_run = dry_run
         self._errors: dict[str, int] = {}
+        for zone in zones:
+            metrics.last_success.labels(zone.name).set(0)
+            metrics.consecutive_errors.labels(zone.name).set(0)
+            metrics.conflicts.labels(zone.name).set(0)
+            metrics.frozen.labels(zone.name).set(0)
 
-    def on_probe(self, target: ProbeTarget, result: ProbeResult) -> None:
-        protocol = target.check.protocol
-        self.metrics.probe_duration.labels(protocol).observe(result.latency_seconds)
-        outcome = "success" if result.ok else "failure"
-        self.metrics.probe_results.labels(protocol, outcome).inc()
-
-    def on_transition(
-        self, target: ProbeTarget, health: EndpointHealth, records: Sequence[str]
-    ) -> None:
-        to = "healthy" if health.healthy else "unhealthy"
-        self.metrics.health_transitions.labels(target.value, to).inc()
-        for record in records:
-            self.metrics.endpoint_healthy.labels(record, target.value).set(health.healthy)
-
-    def on_ready(
-        self,
-        health: Mapping[ProbeTarget, EndpointHealth],
-        records: Mapping[ProbeTarget, Sequence[str]],
-    ) -> None:
-        for target, verdict in health.items():
-            for record in records.get(target, ()):
-                self.metrics.endpoint_healthy.labels(record, target.value).set(verdict.healthy)
-        self.metrics.ready.set(1)
-
-    def on_stopped(self) -> None:
-        self.metrics.ready.set(0)
-
-    def on_provider_call(self, zone: Zone, operation: str) -> None:
-        self.metrics.provider_calls.labels(zone.provider, operation).inc()
-
-    def on_apply(self, zone: Zone, seconds: float, error: ProviderError | None) -> None:
-        self.metrics.apply_duration.labels(zone.provider).observe(seconds)
-        if error is not None:
-            self.metrics.apply_errors.labels(zone.provider, _kind(error)).inc()
-
-    def on_reconciled(self, zone: Zone, plan: ZonePlan, applied: bool) -> None:
-        if plan.changes:
-            mode = "dry_run" if self.dry_run else "applied"
-            self.metrics.plan_changes.labels(zone.name, mode).inc(len(plan.changes))
-        self._errors[zone.name] = 0
-        self.metrics.consecutive_errors.labels(zone.name).set(0)
-        self.metrics.last_success.labels(zone.name).set(time.time())
-
-    def on_reconcile_failed(self, zone: Zone, error: ProviderError) -> None:
-        self.metrics.reconcile_errors.labels(zone.name, _kind(error)).inc()
-        self._errors[zone.name] = self._errors.get(zone.name, 0) + 1
-        self.metrics.consecutive_errors.labels(zone.name).set(self._errors[zone.name])
-
-    def on_freeze(self, zone: Zone, frozen: bool, reason: str) -> None:
-        self.metrics.frozen.labels(zone.name).set(frozen)
+    def __call__(self, ev: Event) -> None:
+        m = self.metrics
+        match ev:
+            case ProbeCompleted(target, result, lateness):
+                protocol = target.check.protocol
+                m.probe_duration.labels(protocol).observe(result.latency_seconds)
+                m.probe_results.labels(protocol, "success" if result.ok else "failure").inc()
+                m.probe_lateness.observe(lateness)
+            case HealthChanged(target, health, records):
+                to = "healthy" if health.healthy else "unhealthy"
+                m.health_transitions.labels(target.value, to).inc()
+                for record in records:
+                    m.endpoint_healthy.labels(record, target.value).set(health.healthy)
+            case AllUnhealthyChanged(record, unhealthy, _):
+                m.all_unhealthy.labels(record.name).set(unhealthy)
+            case ControllerReady(health, records):
+                for target, verdict in health.items():
+                    for record in records.get(target, ()):
+                        m.endpoint_healthy.labels(record, target.value).set(verdict.healthy)
+                m.ready.set(1)
+            case ControllerStopped():
+                m.ready.set(0)
+            case ProviderCalled(zone, operation):
+                m.provider_calls.labels(zone.provider, operation).inc()
+            case ApplyFinished(zone, seconds, error):
+                m.apply_duration.labels(zone.provider).observe(seconds)
+                if error is not None:
+                    m.apply_errors.labels(zone.provider, kind(error)).inc()
+            case ZoneReconciled(zone, plan, applied, _, refused):
+                if plan.changes and refused is None:
+                    mode = "dry_run" if self.dry_run or not applied else "applied"
+                    m.plan_changes.labels(zone.name, mode).inc(len(plan.changes))
+                m.conflicts.labels(zone.name).set(len(plan.conflicts))
+                self._errors[zone.name] = 0
+                m.consecutive_errors.labels(zone.name).set(0)
+                m.last_success.labels(zone.name).set(time.time())
+            case ReconcileFailed(zone, error):
+                m.reconcile_errors.labels(zone.name, kind(error)).inc()
+                self._errors[zone.name] = self._errors.get(zone.name, 0) + 1
+                m.consecutive_errors.labels(zone.name).set(self._errors[zone.name])
+            case WriteRejected(zone, _, _):
+                m.writes_rejected.labels(zone.name).inc()
+            case BrakeChanged(zone, _, engaged, _):
+                m.frozen.labels(zone.name).set(engaged)
+            case ForeignWrite(zone, _, _, _):
+                m.foreign_writes.labels(zone.name).inc()
+            case _:
+                pass
 
 
-__all__ = ["METRICS", "Metrics", "MetricsListener"]
+__all__ = ["METRICS", "Metrics", "MetricsSubscriber"]

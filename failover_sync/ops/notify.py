@@ -43,16 +43,22 @@ from tenacity import (
 
 from failover_sync.__about__ import __version__
 from failover_sync.config.spec import WebhookSpec
-from failover_sync.controller.events import ControllerListener
+from failover_sync.controller.events import (
+    AllUnhealthyChanged,
+    BrakeChanged,
+    Event,
+    ReconcileFailed,
+    ZoneReconciled,
+)
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.logs import event
 from failover_sync.model import (
-    DesiredRecord,
     EndpointHealth,
     ProbeTarget,
     Zone,
     ZonePlan,
 )
+from failover_sync.plan.ownership import MARKER_PREFIX
 
 QUEUE_SIZE = 100
 """Notifications waiting per webhook; more are dropped (and logged)."""
@@ -191,24 +197,15 @@ def build_webhooks(
     return hooks
 
 
-class Notifier(ControllerListener):
-    """Turns controller events into notifications for every webhook.
-
-    ``records`` are the managed records (for priorities and endpoint values); ``health``
-    returns the current verdict of every target. Start the workers with :meth:`start` inside
-    the event loop, stop them with :meth:`aclose`.
+class Notifier:
+    """A controller-event subscriber that turns events into notifications for every
+    webhook; verdicts come with the events (``ZoneReconciled.health``), never from the
+    controller's state. Start the workers with :meth:`start` inside the event loop, stop
+    them with :meth:`aclose`.
     """
 
-    def __init__(
-        self,
-        webhooks: Sequence[Webhook],
-        records: Sequence[DesiredRecord],
-        health: Mapping[ProbeTarget, Any] | None = None,
-    ) -> None:
+    def __init__(self, webhooks: Sequence[Webhook]) -> None:
         self.webhooks = list(webhooks)
-        self._records = {r.name: r for r in records}
-        # Shared with the controller (its ``states``): read at event time, never copied.
-        self._health: Mapping[ProbeTarget, Any] = health if health is not None else {}
         self._failing: set[str] = set()
         self._client: httpx.AsyncClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -237,38 +234,43 @@ class Notifier(ControllerListener):
         for hook in self.webhooks:
             hook.offer(notification)
 
-    def _healthy(self, target: ProbeTarget) -> bool:
-        state = self._health.get(target)
-        return bool(getattr(state, "healthy", True))
-
-    def on_transition(
-        self, target: ProbeTarget, health: EndpointHealth, records: Sequence[str]
-    ) -> None:
-        if health.healthy:
-            return
-        for name in records:
-            record = self._records.get(name)
-            if record is None or any(self._healthy(e.target) for e in record.endpoints):
-                continue
-            self.publish(
-                Notification(
-                    "all_unhealthy",
-                    f"every endpoint of {name} {record.type} is unhealthy "
-                    f"({target.value}: {health.reason}); publishing per "
-                    f"when_all_unhealthy={record.when_all_unhealthy}",
-                    {"record": name, "endpoint": target.value, "reason": health.reason},
+    def __call__(self, ev: Event) -> None:
+        match ev:
+            case AllUnhealthyChanged(record, True, reason):
+                self.publish(
+                    Notification(
+                        "all_unhealthy",
+                        f"every endpoint of {record.name} {record.type} is unhealthy "
+                        f"({reason}); publishing per "
+                        f"when_all_unhealthy={record.when_all_unhealthy}",
+                        {"record": record.name, "type": record.type, "reason": reason},
+                    )
                 )
-            )
+            case ZoneReconciled(zone, plan, True, health, None):
+                self._failing.discard(zone.name)
+                self._changes(zone, plan, health)
+            case ZoneReconciled(zone, _, _, _, _):
+                self._failing.discard(zone.name)
+            case ReconcileFailed(zone, error):
+                self._failed(zone, error)
+            case BrakeChanged(zone, _, True, reason):
+                self.publish(
+                    Notification(
+                        "freeze",
+                        f"writes to zone {zone.name} are frozen: {reason}",
+                        {"zone": zone.name, "reason": reason},
+                    )
+                )
+            case _:
+                pass
 
-    def on_reconciled(self, zone: Zone, plan: ZonePlan, applied: bool) -> None:
-        self._failing.discard(zone.name)
-        if not applied:
-            return
+    def _changes(
+        self, zone: Zone, plan: ZonePlan, health: Mapping[ProbeTarget, EndpointHealth]
+    ) -> None:
         for change in plan.changes:
-            record = self._records.get(change.name)
-            if record is None:
+            if change.name.startswith(MARKER_PREFIX):
                 continue
-            unhealthy = {e.value for e in record.endpoints if not self._healthy(e.target)}
+            unhealthy = {t.value for t, h in health.items() if not h.healthy}
             removed = set(change.before) - set(change.after)
             added = set(change.after) - set(change.before)
             if removed & unhealthy:
@@ -293,7 +295,7 @@ class Notifier(ControllerListener):
                 )
             )
 
-    def on_reconcile_failed(self, zone: Zone, error: ProviderError) -> None:
+    def _failed(self, zone: Zone, error: ProviderError) -> None:
         # Only the first failure of a streak: a zone that fails every resync must not page
         # every minute. A later success re-arms it.
         if zone.name in self._failing:
@@ -307,16 +309,6 @@ class Notifier(ControllerListener):
                 {"zone": zone.name, "provider": zone.provider, "kind": kind, "error": str(error)},
             )
         )
-
-    def on_freeze(self, zone: Zone, frozen: bool, reason: str) -> None:
-        if frozen:
-            self.publish(
-                Notification(
-                    "freeze",
-                    f"writes to zone {zone.name} are frozen: {reason}",
-                    {"zone": zone.name, "reason": reason},
-                )
-            )
 
 
 __all__ = ["Notification", "Notifier", "NotifyConfigError", "Webhook", "build_webhooks"]

@@ -1,9 +1,9 @@
 """Wiring of ``run``'s operational side: metrics, the ``/metrics`` server, notifications.
 
-:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsListener` and, when
+:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsSubscriber` and, when
 ``notify:`` is configured, a :class:`~failover_sync.ops.notify.Notifier` to the controller's
-listeners; with ``--metrics-addr`` it serves ``/metrics``, ``/healthz`` and ``/readyz`` and
-runs the heartbeat task that ``/healthz`` checks. Everything is undone on exit.
+event bus; with ``--metrics-addr`` it serves ``/metrics``, ``/healthz``, ``/readyz`` and
+``/status`` and runs the heartbeat task that ``/healthz`` checks. Everything is undone on exit.
 """
 
 from __future__ import annotations
@@ -18,8 +18,17 @@ from failover_sync.config.loader import Config
 from failover_sync.controller.controller import Controller
 from failover_sync.logs import event
 from failover_sync.ops.httpserver import Liveness, OpsServer, heartbeat, parse_addr
-from failover_sync.ops.metrics import MetricsListener
+from failover_sync.ops.metrics import MetricsSubscriber
 from failover_sync.ops.notify import Notifier, NotifyConfigError, build_webhooks
+
+
+def _status_from(loop: asyncio.AbstractEventLoop, controller: Controller) -> dict[str, object]:
+    """The controller's status, computed on its event loop (called from the HTTP thread)."""
+
+    async def build() -> dict[str, object]:
+        return controller.status()
+
+    return asyncio.run_coroutine_threadsafe(build(), loop).result(timeout=5)
 
 
 class OperationsError(Exception):
@@ -34,16 +43,17 @@ async def operations(
 
     Raises OperationsError before the block runs when the setup is impossible.
     """
-    controller.listeners.append(MetricsListener(dry_run=controller.dry_run))
+    controller.bus.subscribe(
+        MetricsSubscriber(dry_run=controller.dry_run, zones=list(controller.desired))
+    )
     notifier: Notifier | None = None
     if config.notify:
         try:
             hooks = build_webhooks(config.notify)
         except NotifyConfigError as exc:
             raise OperationsError(str(exc)) from None
-        records = [r for rs in controller.desired.values() for r in rs]
-        notifier = Notifier(hooks, records, controller.states)
-        controller.listeners.append(notifier)
+        notifier = Notifier(hooks)
+        controller.bus.subscribe(notifier)
         notifier.start()
     server: OpsServer | None = None
     beat: asyncio.Task[None] | None = None
@@ -51,7 +61,11 @@ async def operations(
         if getattr(args, "metrics_addr", None):
             try:
                 host, port = parse_addr(args.metrics_addr)
-                liveness = Liveness(ready=lambda: controller.ready)
+                loop = asyncio.get_running_loop()
+                liveness = Liveness(
+                    ready=lambda: controller.ready,
+                    status=lambda: _status_from(loop, controller),
+                )
                 server = OpsServer(host, port, liveness).start()
             except (ValueError, OSError) as exc:
                 raise OperationsError(f"--metrics-addr: {exc}") from None

@@ -8,6 +8,8 @@ No I/O and no clock: every branch is tested with plain values. The rules:
   where the provider has native weights).
 - No endpoint healthy: ``publish_all`` publishes every endpoint (one, the first, for a
   CNAME), ``keep`` leaves the live RRset alone, ``fallback`` publishes the fallback values.
+- ``status: down`` drains an endpoint whatever the probes say, ``status: up`` keeps it in;
+  draining the last healthy endpoint follows ``when_all_unhealthy`` like any other outage.
 - Never an empty RRset; only managed RRsets appear; a TTL difference is a change too.
 """
 
@@ -21,7 +23,9 @@ from failover_sync.model import (
     AllUnhealthy,
     Change,
     DesiredRecord,
+    Endpoint,
     EndpointHealth,
+    EndpointStatus,
     Failback,
     Plan,
     Policy,
@@ -35,6 +39,18 @@ from failover_sync.model import (
 
 Health = Mapping[ProbeTarget, EndpointHealth]
 UNKNOWN = EndpointHealth(False, "not probed yet")
+DRAINED = EndpointHealth(False, "drained (status: down)")
+FORCED_UP = EndpointHealth(True, "forced up (status: up)")
+
+
+def effective(endpoint: Endpoint, health: Health) -> EndpointHealth:
+    """The verdict the planner uses for ``endpoint``: its operator status first, then the
+    probes."""
+    if endpoint.status is EndpointStatus.DOWN:
+        return DRAINED
+    if endpoint.status is EndpointStatus.UP:
+        return FORCED_UP
+    return health.get(endpoint.target, UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +66,7 @@ def desired_values(
     record: DesiredRecord, health: Health, live: RRset | None, *, weights: bool = False
 ) -> Target:
     """The values ``record`` should publish given ``health`` and its ``live`` RRset."""
-    healthy = [e for e in record.endpoints if health.get(e.target, UNKNOWN).healthy]
+    healthy = [e for e in record.endpoints if effective(e, health).healthy]
     if healthy:
         if record.policy is Policy.FAILOVER:
             chosen = healthy[0]
@@ -116,8 +132,10 @@ def _reason(record: DesiredRecord, health: Health, live: RRset | None, target: T
         if endpoint is None:
             removed.append(f"{value} is not a configured endpoint")
         else:
-            state = health.get(endpoint.target, UNKNOWN)
-            if not state.healthy:
+            state = effective(endpoint, health)
+            if endpoint.status is EndpointStatus.DOWN:
+                removed.append(f"{value} drained (status: down)")
+            elif not state.healthy:
                 removed.append(f"{value} unhealthy: {state.reason}")
     added = [target.why_added] if target.why_added else []
     if not target.why_added:
@@ -126,7 +144,10 @@ def _reason(record: DesiredRecord, health: Health, live: RRset | None, target: T
             if endpoint is None:
                 added.append(f"{value} added")
             else:
-                added.append(f"{value} healthy: {health.get(endpoint.target, UNKNOWN).reason}")
+                if endpoint.status is EndpointStatus.UP:
+                    added.append(f"{value} forced up (status: up)")
+                else:
+                    added.append(f"{value} healthy: {effective(endpoint, health).reason}")
     parts = removed or added
     if live is None:
         parts = ["RRset does not exist", *parts]

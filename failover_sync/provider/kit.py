@@ -24,10 +24,12 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from failover_sync.errors import ProviderError, TransientProviderError
+
+if TYPE_CHECKING:  # httpx is imported only by the adapters that use read_bounded
+    import httpx
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 """Default limit of one provider answer, bytes: far above a real zone's listing (a zone of

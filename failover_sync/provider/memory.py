@@ -14,6 +14,7 @@ from typing import ClassVar
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import Action, Change, RecordKey, RRset, Zone
 from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
+from failover_sync.provider.kit import StaleRRsetError
 
 
 class InMemoryProvider(Provider):
@@ -21,7 +22,9 @@ class InMemoryProvider(Provider):
 
     ``faults`` is a queue of exceptions raised by the next calls (list or apply), one per
     call; ``fault_rate`` raises TransientProviderError at random (seeded by ``seed``).
-    Applies are compare-and-swap on ``Change.before`` and all-or-nothing. Reading a zone
+    Applies are compare-and-swap on ``Change.before`` (a mismatch is StaleRRsetError) and
+    all-or-nothing; ``rejects`` names RRsets whose writes are refused permanently (as a
+    provider refuses a CNAME conflict). Reading a zone
     named in ``broken_zones`` is a permanent ProviderError (no such zone).
     """
 
@@ -37,6 +40,7 @@ class InMemoryProvider(Provider):
         self.writes = 0
         self.changes_written = 0
         self.broken_zones: set[str] = set()
+        self.rejects: set[str] = set()
 
     def _maybe_fail(self, zone: Zone) -> None:
         if self.faults:
@@ -54,11 +58,16 @@ class InMemoryProvider(Provider):
 
     async def apply(self, zone: Zone, changes: Sequence[Change]) -> None:
         self._maybe_fail(zone)
+        refused = sorted({c.name for c in changes} & self.rejects)
+        if refused:
+            raise ProviderError(
+                f"{', '.join(refused)}: rejected", provider=self.name, zone=zone.name
+            )
         records = self.zones.setdefault(zone.name, {})
         for change in changes:
             live = records.get(change.key)
             if (live.values if live else ()) != change.before:
-                raise TransientProviderError(
+                raise StaleRRsetError(
                     f"{change.name} changed since read", provider=self.name, zone=zone.name
                 )
         self.writes += 1

@@ -10,7 +10,15 @@ from failover_sync.testing.contract import (
     MakeProvider,
     ProviderContract,
     ScriptedProber,
+    standard_guards,
     upsert,
 )
 
-__all__ = ["InMemoryProvider", "MakeProvider", "ProviderContract", "ScriptedProber", "upsert"]
+__all__ = [
+    "InMemoryProvider",
+    "MakeProvider",
+    "ProviderContract",
+    "ScriptedProber",
+    "standard_guards",
+    "upsert",
+]

@@ -16,13 +16,15 @@ are created and closed inside it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import pytest
 
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.health.probes import Prober
-from failover_sync.model import Action, Change, ProbeResult, ProbeTarget, RRset, Zone
+from failover_sync.model import Action, Change, DesiredRecord, ProbeResult, ProbeTarget, RRset, Zone
+from failover_sync.plan.guards import GuardChain, standard_chain
 from failover_sync.provider.base import Provider
 
 MakeProvider = Callable[[], Provider]
@@ -43,6 +45,15 @@ class ScriptedProber(Prober):
         if target.value in self.down:
             return ProbeResult(False, 0.0, "scripted failure")
         return ProbeResult(True, 0.0, "status 200")
+
+
+def standard_guards(desired: Mapping[Zone, Sequence[DesiredRecord]], **settings: Any) -> GuardChain:
+    """The guard chain that ``failover-sync`` builds for ``desired`` (owner ``default``,
+    default fractions); ``settings`` override :func:`~failover_sync.plan.guards.standard_chain`
+    arguments."""
+    settings.setdefault("owner_id", "default")
+    endpoints = [e.target for records in desired.values() for r in records for e in r.endpoints]
+    return standard_chain(endpoints=endpoints, **settings)
 
 
 def upsert(rrset: RRset, before: RRset | None = None, reason: str = "test") -> Change:

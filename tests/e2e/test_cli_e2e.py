@@ -60,7 +60,7 @@ def test_plan_apply_plan(tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBa
     assert pending.returncode == 2, pending.stderr
     data = json.loads(pending.stdout)
     # The first write carries the ownership marker in the same batch.
-    assert data["summary"] == {"changes": 2, "unchanged": 0}
+    assert data["summary"] == {"changes": 2, "unchanged": 0, "conflicts": 0, "errors": 0}
     marker, change = data["zones"][0]["changes"]
     assert (change["name"], change["before"], change["after"]) == (NAME, [], ["127.0.0.2"])
     assert marker["name"] == f"_failover-sync.{NAME}"
@@ -95,7 +95,10 @@ def test_check_prints_health_and_worst_case(
         "127.0.0.3" in line and "UNHEALTHY" in line and "status 503" in line for line in lines
     )
     # detection 2 x 0.2 + 0.1 s, plus the TTL of 30 s
-    assert "worst-case failover 30.5 s (detect 2x0.2+0.1 s, TTL 30 s)" in result.stdout
+    # detect: first probe within 0.25 s, one more at 0.25 s, 0.1 s timeout; +1 s rounding
+    assert "worst-case failover 31.6 s (detect 0.6 s (2 failures" in result.stdout
+    assert "+ 1 s resolver rounding" in result.stdout
+    assert "Host/SNI app.example.test" in result.stdout
 
 
 def test_run_loop_failover_failback_all_unhealthy_and_sigterm(

@@ -75,7 +75,7 @@ notify:
             labels = {"record": NAME, "endpoint": "127.0.0.2"}
             assert sample(metrics, "failover_sync_endpoint_healthy", **labels) == 1
             assert sample(metrics, "failover_sync_ready") == 1
-            assert sample(metrics, "failover_sync_frozen") is None  # no zone frozen yet
+            assert sample(metrics, "failover_sync_frozen") == 0  # no zone frozen yet
 
             web1.stop()
             took = wait_for(lambda: published(tmp_path) == ("127.0.0.3",), 5)

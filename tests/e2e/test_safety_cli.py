@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dns.zone
 
+from failover_sync.cli.demo import free_port
 from failover_sync.testing.backends import HttpBackend
 from tests.helpers.cli import FAILURES, INTERVAL, TIMEOUT, cli
 
@@ -48,27 +49,61 @@ def published(tmp_path: Path, name: str) -> tuple[str, ...]:
     return tuple(sorted(rd.to_text() for rd in rdataset)) if rdataset else ()
 
 
-def test_blast_radius_refuses_apply_and_run_once_without_force(
+def test_one_dead_backend_behind_four_names_fails_over_without_force(
     tmp_path: Path, backend_pair: tuple[HttpBackend, HttpBackend]
 ) -> None:
+    """Issue 12 item 1: the textbook failover passes the default brakes."""
     web1, web2 = backend_pair
     write_config(tmp_path, web1.port)
     assert cli("apply", "--yes", cwd=tmp_path).returncode == 0
     assert published(tmp_path, NAMES[0]) == ("127.0.0.2", "127.0.0.3")
-    before = zone_text(tmp_path)
-    web2.stop()  # 127.0.0.3 leaves all 4 RRsets: 100% > max_change_fraction 0.5
-    refused = cli("apply", "--yes", cwd=tmp_path)
-    assert refused.returncode == 1
-    assert "max_change_fraction" in refused.stderr
-    assert "--force" in refused.stderr
-    assert "Traceback" not in refused.stderr
-    once = cli("run", "--once", cwd=tmp_path)
-    assert once.returncode == 1
-    assert "writes_frozen" in once.stderr
-    assert zone_text(tmp_path) == before
-    forced = cli("apply", "--yes", "--force", cwd=tmp_path)
-    assert forced.returncode == 0, forced.stderr
+    web2.stop()  # 127.0.0.3 leaves all 4 RRsets: one distinct endpoint of two
+    applied = cli("apply", "--yes", cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply complete: 4 changed in 1 zone" in applied.stdout
     assert all(published(tmp_path, n) == ("127.0.0.2",) for n in NAMES)
+    web2.start()
+    once = cli("run", "--once", cwd=tmp_path)
+    assert once.returncode == 0, once.stderr
+    assert all(published(tmp_path, n) == ("127.0.0.2", "127.0.0.3") for n in NAMES)
+
+
+def test_blast_radius_refuses_apply_and_run_once_without_force(tmp_path: Path) -> None:
+    """Most distinct endpoints removed at once (3 of 4) is what the brake exists for; the
+    partition brake is lifted here (max_unhealthy_fraction 1) to see it alone."""
+    addresses = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
+    port = free_port(*addresses)
+    backends = [HttpBackend(a, port).start() for a in addresses]
+    try:
+        records = "".join(
+            f"  {name}:\n    type: A\n    policy: multivalue\n    records: ["
+            + ", ".join(f"{{value: {a}}}" for a in addresses)
+            + "]\n"
+            for name in NAMES
+        )
+        write_config(tmp_path, port, "max_unhealthy_fraction: 1.0\n")
+        text = (tmp_path / "failover-sync.yaml").read_text()
+        head = text[: text.index("records:\n")]
+        (tmp_path / "failover-sync.yaml").write_text(head + "records:\n" + records)
+        assert cli("apply", "--yes", cwd=tmp_path).returncode == 0
+        before = zone_text(tmp_path)
+        for backend in backends[1:]:
+            backend.stop()
+        refused = cli("apply", "--yes", cwd=tmp_path)
+        assert refused.returncode == 1
+        assert "removes 3 of 4 distinct endpoints" in refused.stderr
+        assert "--force" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        once = cli("run", "--once", cwd=tmp_path)
+        assert once.returncode == 1
+        assert "writes_frozen" in once.stderr
+        assert zone_text(tmp_path) == before
+        forced = cli("apply", "--yes", "--force", cwd=tmp_path)
+        assert forced.returncode == 0, forced.stderr
+        assert all(published(tmp_path, n) == ("127.0.0.2",) for n in NAMES)
+    finally:
+        for backend in backends:
+            backend.stop()
 
 
 def test_apply_with_plan_checksum(

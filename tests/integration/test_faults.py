@@ -24,9 +24,8 @@ from failover_sync.model import (
     StatusRange,
     Zone,
 )
-from failover_sync.plan.safety import Safety
 from failover_sync.provider.retry import RetryPolicy
-from failover_sync.testing import InMemoryProvider, ScriptedProber
+from failover_sync.testing import InMemoryProvider, ScriptedProber, standard_guards
 from failover_sync.testing.faults import FaultServer
 
 TIMEOUT = 0.3
@@ -126,7 +125,7 @@ def test_malformed_powerdns_answers_are_errors_and_write_nothing(
         providers={"pdns": provider},
         prober=ScriptedProber(),
         retry=RetryPolicy(attempts=2, initial_seconds=0.01, max_seconds=0.02),
-        safety=Safety(),
+        guards=standard_guards({ZONE: [RECORD]}),
     )
 
     async def run() -> None:
@@ -198,7 +197,7 @@ def test_in_memory_provider_faults_write_nothing() -> None:
         desired={Zone("example.test.", "memory"): [RECORD]},
         providers={"memory": provider},
         prober=ScriptedProber(),
-        safety=Safety(),
+        guards=standard_guards({Zone("example.test.", "memory"): [RECORD]}),
     )
     outcome = asyncio.run(controller.reconcile_zone(Zone("example.test.", "memory")))
     assert outcome.error is not None

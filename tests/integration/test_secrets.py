@@ -33,10 +33,10 @@ from failover_sync.model import (
     ProbeTarget,
     Zone,
 )
-from failover_sync.plan.safety import Safety
+from failover_sync.plan.document import PlanDocument, errors_of
 from failover_sync.provider.base import Provider
 from failover_sync.provider.retry import RetryPolicy
-from failover_sync.testing import ScriptedProber
+from failover_sync.testing import ScriptedProber, standard_guards
 from failover_sync.testing.bind import bind_server
 from failover_sync.testing.faults import FaultServer
 from providers.cloudflare.tests.cffake import CloudflareFake
@@ -77,7 +77,7 @@ def reconcile(provider: Provider, zone: Zone) -> tuple[list[str], str]:
         providers={zone.provider: provider},
         prober=ScriptedProber(),
         retry=RetryPolicy(attempts=2, initial_seconds=0.01, max_seconds=0.02),
-        safety=Safety(),
+        guards=standard_guards({zone: [record(zone)]}),
     )
 
     async def run() -> tuple[list[str], str]:
@@ -87,7 +87,8 @@ def reconcile(provider: Provider, zone: Zone) -> tuple[list[str], str]:
             await provider.aclose()
         errors = [f"{o.error} {o.error!r}" for o in outcomes if o.error]
         plan = Plan(tuple(o.plan for o in outcomes if o.plan))
-        return errors, render.to_json(plan) + render.to_text(plan) + render.to_markdown(plan)
+        doc = PlanDocument(plan, errors_of({o.zone: o.error for o in outcomes if o.error}))
+        return errors, render.to_json(doc) + render.to_text(doc) + render.to_markdown(doc)
 
     return asyncio.run(run())
 

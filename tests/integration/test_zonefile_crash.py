@@ -14,9 +14,8 @@ import dns.zone
 
 from failover_sync.controller.controller import Controller
 from failover_sync.model import DesiredRecord, Endpoint, HealthCheck, Policy, ProbeTarget, Zone
-from failover_sync.plan.safety import Safety
 from failover_sync.provider.zonefile import ZoneFileOptions, ZoneFileProvider
-from failover_sync.testing import ScriptedProber
+from failover_sync.testing import ScriptedProber, standard_guards
 
 ZONE = Zone("example.test.", "local")
 NAME = "app.example.test."
@@ -87,7 +86,7 @@ def test_kill_9_leaves_old_or_new_file_and_restart_converges(tmp_path: Path) -> 
             desired=desired,
             providers={"local": provider},
             prober=ScriptedProber(),
-            safety=Safety(),
+            guards=standard_guards(desired),
         )
         outcomes = asyncio.run(controller.once())
         assert outcomes[0].error is None

@@ -70,9 +70,9 @@ def controller(config: Config, *, retry: RetryPolicy | None = None) -> Controlle
 
 def set_health(ctl: Controller, value: str, healthy: bool) -> None:
     """Force the verdict of every target probing ``value``."""
-    for target, state in ctl.states.items():
+    for target in ctl.board:
         if target.value == value:
-            state.healthy = healthy
+            ctl.board.state(target).healthy = healthy
 
 
 async def close(ctl: Controller) -> None:

@@ -136,7 +136,7 @@ def test_unmanaged_records_are_untouched(
     assert [r["content"] for r in fake.records(zone_id, APP, "A")] == ["192.0.2.2"]
 
 
-def test_a_rejected_batch_changes_nothing_and_the_next_round_converges(
+def test_a_rejected_record_does_not_block_its_zone_and_the_next_round_converges(
     fake: CloudflareFake, zone_id: str, token_file: Path, tmp_path: Path
 ) -> None:
     fake.add_record(zone_id, "app", "A", "192.0.2.1")
@@ -160,14 +160,20 @@ def test_a_rejected_batch_changes_nothing_and_the_next_round_converges(
             cfhelpers.set_health(ctl, "192.0.2.2", True)
             cfhelpers.set_health(ctl, "192.0.2.7", True)
             first = await ctl.reconcile_zone(zone)  # app moves, api collides with the CNAME
-            assert fake.records(zone_id) == before
+            # the batch is all-or-nothing: it is split, and app still fails over
+            assert [r["content"] for r in fake.records(zone_id, APP, "A")] == ["192.0.2.2"]
+            assert fake.records(zone_id, "api.example.test", "A") == []
             fake.zones[zone_id].delete(blocker["id"])  # the operator removes the CNAME
             second = await ctl.reconcile_zone(zone)
         finally:
             await cfhelpers.close(ctl)
-        assert first.error is not None
-        return str(first.error), second.applied
+        assert first.error is None
+        rejected = {c.name for c, _ in first.rejected}
+        assert rejected >= {"api.example.test."}
+        assert APP + "." not in rejected
+        return str(first.rejected[0][1]), second.applied
 
+    assert before
     message, applied = asyncio.run(case())
     assert "81053" in message
     assert "CNAME record with that host already exists" in message

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.text import Text
 
 from failover_sync.cli import render
-from failover_sync.model import Action, Change, Plan, Zone, ZonePlan
+from failover_sync.model import Action, Change, Conflict, Plan, Zone, ZonePlan
+from failover_sync.plan.document import PlanDocument, ZoneError
 
 CHANGE = Change(
     Action.UPSERT,
@@ -47,8 +48,34 @@ def test_json_matches_the_design_contract() -> None:
                 ],
             }
         ],
-        "summary": {"changes": 1, "unchanged": 3},
+        "errors": [],
+        "summary": {"changes": 1, "unchanged": 3, "conflicts": 0, "errors": 0},
     }
+
+
+def test_a_zone_that_could_not_be_read_is_never_no_changes() -> None:
+    zone = Zone("broken.example.", "pdns")
+    doc = PlanDocument(Plan(()), (ZoneError(zone, "401 Unauthorized"),))
+    data = json.loads(render.to_json(doc))
+    assert data["errors"] == [
+        {"zone": "broken.example.", "provider": "pdns", "error": "401 Unauthorized"}
+    ]
+    assert data["summary"]["errors"] == 1
+    assert data["checksum"] is None  # apply --plan-checksum can never accept it
+    for text in (render.to_text(doc), render.to_markdown(doc)):
+        assert "No changes" not in text
+        assert "broken.example." in text
+        assert "401 Unauthorized" in text
+
+
+def test_conflicts_are_counted_and_markdown_escapes_pipes() -> None:
+    conflict = Conflict("app.example.com.", "A", "owned by a|b")
+    doc = PlanDocument(Plan((ZonePlan(Zone("example.com.", "p"), (), 2, (conflict,)),)))
+    assert doc.pending
+    assert json.loads(render.to_json(doc))["summary"]["conflicts"] == 1
+    assert "1 conflict (need a person)" in render.to_text(doc)
+    assert "No changes" not in render.to_text(doc)
+    assert "owned by a\\|b" in render.to_markdown(doc)
 
 
 def test_json_extensions_only_when_relevant() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from failover_sync.cli.verbs import build_controller
 from failover_sync.config.loader import ConfigError, load_config_text
-from failover_sync.plan.safety import safety_for
+from failover_sync.plan.guards import BlastRadiusGuard, OwnershipGuard, PartitionGuard
 
 HEAD = """\
 providers:
@@ -45,9 +46,13 @@ def test_safety_keys_resolve() -> None:
     assert third.value == "2001:db8::1"
     assert (first.value, first.check.protocol, first.check.port) == ("192.0.2.53", "TCP", 443)
     assert (second.value, second.check.interval_seconds) == ("api.provider.example", 10)
-    safety = safety_for(config, adopt=False, force=True)
-    assert (safety.owner_id, safety.max_change_fraction, safety.force) == ("blue", 0.25, True)
-    assert safety.max_unhealthy_fraction == 0.75
+    guards = build_controller(config, dry_run=True, force=True).guards.guards
+    owner = next(g for g in guards if isinstance(g, OwnershipGuard))
+    blast = next(g for g in guards if isinstance(g, BlastRadiusGuard))
+    partition = next(g for g in guards if isinstance(g, PartitionGuard))
+    assert (owner.owner_id, blast.max_fraction, blast.force) == ("blue", 0.25, True)
+    assert partition.detector.max_unhealthy_fraction == 0.75
+    assert len(partition.detector.canaries) == 3
 
 
 def test_safety_defaults() -> None:

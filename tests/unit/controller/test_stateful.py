@@ -9,7 +9,7 @@ reconcile writes nothing; after faults stop the live state matches the plan with
 reconciles.
 
 The brakes that refuse or freeze by design (blast radius, unhealthy fraction) are lifted here
-(``force``, fraction 1.0): they are tested in ``test_safety.py``; ownership is on.
+(``force``, fraction 1.0): they are tested in ``tests/unit/plan/test_guards.py``; ownership is on.
 
 Steps: ``make test`` runs the ``default`` profile (60 examples x up to 50 steps, about 2,700
 steps); ``HYPOTHESIS_PROFILE=nightly`` runs 300 x 50 (more than 10,000 steps). See conftest.
@@ -39,7 +39,7 @@ from failover_sync.model import (
     Zone,
 )
 from failover_sync.plan import ownership
-from failover_sync.plan.safety import Safety
+from failover_sync.plan.guards import standard_chain
 from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import InMemoryProvider, ScriptedProber
 
@@ -100,13 +100,16 @@ class ControllerMachine(RuleBasedStateMachine):
         self.start()
 
     def start(self) -> None:
-        self.controller = Controller(
-            desired={ZONE: RECORDS},
-            providers={"memory": self.provider},
-            prober=self.prober,
-            retry=NO_RETRY_WAIT,
-            safety=Safety(owner_id=OWNER, force=True, max_unhealthy_fraction=1.0),
+        guards = standard_chain(
+            owner_id=OWNER,
+            endpoints=[e.target for r in RECORDS for e in r.endpoints],
+            force=True,
+            max_unhealthy_fraction=1.0,
         )
+        self.controller = Controller(
+            {ZONE: RECORDS}, {"memory": self.provider}, self.prober, retry=NO_RETRY_WAIT,
+            guards=guards, log=False,
+        )  # fmt: skip
         self.loop.run_until_complete(self.controller.presume_health())
 
     def teardown(self) -> None:
@@ -125,10 +128,8 @@ class ControllerMachine(RuleBasedStateMachine):
         return outcome.error is None
 
     def probe_round(self) -> None:
-        for target in list(self.controller.states):
-            self.controller._observe(
-                target, self.loop.run_until_complete(self.prober.probe(target))
-            )
+        for target in list(self.controller.board):
+            self.controller.observe(target, self.loop.run_until_complete(self.prober.probe(target)))
 
     def live(self, key: RecordKey) -> RRset | None:
         return self.provider.zones.get(ZONE.name, {}).get(key)
@@ -190,8 +191,11 @@ class ControllerMachine(RuleBasedStateMachine):
         self.provider.faults.clear()
         for needed in range(1, 4):
             self.reconcile()
-            plan = self.loop.run_until_complete(self.controller.plan_zone(ZONE))
-            if not plan.changes:
+            outcome = self.loop.run_until_complete(
+                self.controller.reconcile_zone(ZONE, write=False)
+            )
+            assert outcome.plan is not None
+            if not outcome.plan.changes:
                 FIGURES["most reconciles to converge"] = max(
                     FIGURES["most reconciles to converge"], needed
                 )

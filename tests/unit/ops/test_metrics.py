@@ -10,10 +10,17 @@ import urllib.request
 import pytest
 from prometheus_client import CollectorRegistry
 
-from failover_sync.controller.events import ControllerListener, emit
+from failover_sync.controller.events import (
+    ApplyFinished,
+    BrakeChanged,
+    ControllerStopped,
+    Event,
+    EventBus,
+    ReconcileFailed,
+)
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.ops.httpserver import Liveness, OpsServer, heartbeat, parse_addr
-from failover_sync.ops.metrics import Metrics, MetricsListener
+from failover_sync.ops.metrics import Metrics, MetricsSubscriber
 from failover_sync.testing import InMemoryProvider
 from failover_sync.testing.backends import HttpBackend
 from tests.helpers.loop import NAME, ZONE, controller, live, seed
@@ -32,7 +39,7 @@ def test_listener_follows_once_with_errors_then_success(
     provider = InMemoryProvider()
     seed(provider, "127.0.0.2")
     ctl = controller(web1.port, provider)
-    ctl.listeners.append(MetricsListener(metrics))
+    ctl.bus.subscribe(MetricsSubscriber(metrics, zones=[ZONE]))
     permanent = ProviderError("denied", provider="memory", zone=ZONE.name)
 
     async def main() -> None:
@@ -68,33 +75,33 @@ def test_listener_follows_once_with_errors_then_success(
 
 def test_consecutive_errors_count_up_and_apply_errors_by_kind() -> None:
     metrics = Metrics(CollectorRegistry())
-    listener = MetricsListener(metrics)
+    subscriber = MetricsSubscriber(metrics, zones=[ZONE])
+    assert value(metrics, "failover_sync_last_successful_reconcile_timestamp_seconds",
+                 zone=ZONE.name) == 0  # fmt: skip  # the series exists before any success
     error = TransientProviderError("throttled", provider="aws", zone=ZONE.name)
     for _ in range(3):
-        listener.on_reconcile_failed(ZONE, error)
-        listener.on_apply(ZONE, 0.2, error)
-    listener.on_freeze(ZONE, True, "too many changes")
+        subscriber(ReconcileFailed(ZONE, error))
+        subscriber(ApplyFinished(ZONE, 0.2, error))
+    subscriber(BrakeChanged(ZONE, "blast_radius", True, "too many changes"))
     assert value(metrics, "failover_sync_consecutive_errors", zone=ZONE.name) == 3
     assert value(metrics, "failover_sync_apply_errors_total", provider="memory", kind="transient")
     assert value(metrics, "failover_sync_frozen", zone=ZONE.name) == 1
 
 
-def test_a_failing_listener_is_logged_and_the_others_still_run(
+def test_a_failing_subscriber_is_logged_and_the_others_still_run(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    class Broken(ControllerListener):
-        def on_stopped(self) -> None:
-            raise RuntimeError("boom")
+    seen: list[Event] = []
 
-    class Counting(ControllerListener):
-        calls = 0
+    def broken(event: Event) -> None:
+        raise RuntimeError("boom")
 
-        def on_stopped(self) -> None:
-            Counting.calls += 1
-
-    emit([Broken(), Counting()], "on_stopped")
-    assert Counting.calls == 1
-    assert "listener_error" in caplog.text
+    bus = EventBus()
+    bus.subscribe(broken)
+    bus.subscribe(seen.append)
+    bus.publish(ControllerStopped())
+    assert seen == [ControllerStopped()]
+    assert "subscriber_error" in caplog.text
 
 
 @pytest.mark.parametrize(

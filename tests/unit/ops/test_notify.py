@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from failover_sync.config.loader import ConfigError, load_config_text
 from failover_sync.config.spec import WebhookSpec
+from failover_sync.controller.events import AllUnhealthyChanged, ReconcileFailed, ZoneReconciled
 from failover_sync.errors import ProviderError
 from failover_sync.model import (
     Action,
@@ -54,7 +55,15 @@ def notifier(
 ) -> tuple[Notifier, dict[ProbeTarget, State]]:
     states = health if health is not None else {T1: State(True), T2: State(True)}
     hooks = build_webhooks([WebhookSpec(**s) for s in specs], {}, backoff_seconds=0.01)
-    return Notifier(hooks, [RECORD], states), states
+    return Notifier(hooks), states
+
+
+def reconciled(
+    plan: ZonePlan, applied: bool, states: dict[ProbeTarget, State] | None = None
+) -> ZoneReconciled:
+    """The event of a reconcile planned with ``states`` as verdicts."""
+    health = {t: EndpointHealth(s.healthy, "x") for t, s in (states or {}).items()}
+    return ZoneReconciled(ZONE, plan, applied, health)
 
 
 def run(notifier: Notifier, body: Callable[[], Awaitable[None]]) -> None:
@@ -80,11 +89,11 @@ def test_failover_failback_and_quiet_changes(receiver: WebhookReceiver) -> None:
 
     async def body() -> None:
         states[T1].healthy = False
-        n.on_reconciled(ZONE, change(("192.0.2.1",), ("192.0.2.2",), "192.0.2.1 unhealthy"), True)
-        n.on_reconciled(ZONE, change((), ("192.0.2.1",)), True)  # first publication: quiet
-        n.on_reconciled(ZONE, change(("192.0.2.1",), ("192.0.2.2",)), False)  # dry run: quiet
+        n(reconciled(change(("192.0.2.1",), ("192.0.2.2",), "192.0.2.1 unhealthy"), True, states))
+        n(reconciled(change((), ("192.0.2.1",)), True, states))  # first publication: quiet
+        n(reconciled(change(("192.0.2.1",), ("192.0.2.2",)), False, states))  # dry run: quiet
         states[T1].healthy = True
-        n.on_reconciled(ZONE, change(("192.0.2.2",), ("192.0.2.1",), "back"), True)
+        n(reconciled(change(("192.0.2.2",), ("192.0.2.1",), "back"), True, states))
 
     run(n, body)
     assert receiver.events() == ["failover", "failback"]
@@ -104,15 +113,14 @@ def test_slack_format_and_event_filter(receiver: WebhookReceiver) -> None:
 
     async def body() -> None:
         states[T1].healthy = False
-        n.on_reconciled(ZONE, change(("192.0.2.1",), ("192.0.2.2",)), True)  # filtered out
-        n.on_transition(T1, EndpointHealth(False, "3 consecutive failures"), [NAME])  # T2 ok
-        states[T2].healthy = False
-        n.on_transition(T2, EndpointHealth(False, "timeout"), [NAME])
+        n(reconciled(change(("192.0.2.1",), ("192.0.2.2",)), True, states))  # filtered out
+        states[T2].healthy = False  # the controller says when every endpoint is down
+        n(AllUnhealthyChanged(RECORD, True, "192.0.2.2: timeout"))
         error = ProviderError("AccessDenied", provider="local", zone=ZONE.name)
-        n.on_reconcile_failed(ZONE, error)
-        n.on_reconcile_failed(ZONE, error)  # same streak: not again
-        n.on_reconciled(ZONE, ZonePlan(ZONE, (), 1), True)
-        n.on_reconcile_failed(ZONE, error)  # a new streak
+        n(ReconcileFailed(ZONE, error))
+        n(ReconcileFailed(ZONE, error))  # same streak: not again
+        n(reconciled(ZonePlan(ZONE, (), 1), True, states))
+        n(ReconcileFailed(ZONE, error))  # a new streak
 
     run(n, body)
     texts = [body["text"] for body in receiver.received]
@@ -150,14 +158,15 @@ def test_a_dead_receiver_never_slows_the_loop(caplog: pytest.LogCaptureFixture) 
         [WebhookSpec(url=f"http://127.0.0.1:{hole.port}/", timeout_seconds=5)], {}
     )
     hooks[0].queue = asyncio.Queue(2)  # small, to see drops
-    n = Notifier(hooks, [RECORD], {T1: State(False), T2: State(True)})
+    n = Notifier(hooks)
+    states = {T1: State(False), T2: State(True)}
     lags: list[float] = []
 
     async def body() -> None:
         loop = asyncio.get_running_loop()
         for _ in range(20):  # a ticking "probe loop" while events pile up
             started = loop.time()
-            n.on_reconciled(ZONE, change(("192.0.2.1",), ("192.0.2.2",)), True)
+            n(reconciled(change(("192.0.2.1",), ("192.0.2.2",)), True, states))
             await asyncio.sleep(0.01)
             lags.append(loop.time() - started - 0.01)
 

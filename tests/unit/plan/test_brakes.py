@@ -17,6 +17,7 @@ from failover_sync.model import (
     ZonePlan,
 )
 from failover_sync.plan import brakes
+from failover_sync.plan.partition import PartitionDetector
 
 ZONE = Zone("example.test.", "p")
 CHECK = HealthCheck(interval_seconds=1, failure_threshold=2, request_timeout_seconds=0.5)
@@ -42,17 +43,39 @@ def zp(*changes: Change) -> ZonePlan:
 
 
 @pytest.mark.parametrize(
-    ("removing", "managed", "refused"),
-    [(3, 3, False), (2, 4, False), (3, 4, True), (1, 10, False), (6, 10, True)],
+    ("backends", "dead", "refused"),
+    [(2, 1, False), (3, 2, False), (4, 2, False), (4, 3, True), (10, 1, False), (10, 6, True)],
 )
-def test_blast_radius(removing: int, managed: int, refused: bool) -> None:
-    changes = [change(f"r{i}.example.test.", ("1.1.1.1", "2.2.2.2"), ("1.1.1.1",))
-               for i in range(removing)]  # fmt: skip
-    changes.append(change("new.example.test.", (), ("1.1.1.1",)))  # additions never count
-    why = brakes.blast_radius(changes, managed, 0.5)
+@pytest.mark.parametrize("names", [1, 4, 1000])
+def test_blast_radius_counts_distinct_endpoints(
+    backends: int, dead: int, refused: bool, names: int
+) -> None:
+    values = [f"192.0.2.{i}" for i in range(1, backends + 1)]
+    records = [record(f"r{i}.example.test.", "A", *values) for i in range(names)]
+    after = tuple(values[dead:])
+    changes = [change(r.name, tuple(values), after) for r in records]
+    changes.append(change("new.example.test.", (), ("192.0.2.1",)))  # additions never count
+    why = brakes.blast_radius(changes, records, 0.5)
     assert (why is not None) is refused
     if why:
-        assert f"{removing} of {managed}" in why
+        assert f"removes {dead} of {backends} distinct endpoints" in why
+
+
+def test_endpoints_differ_by_port_and_protocol_not_by_host_header() -> None:
+    plain = ProbeTarget("192.0.2.1", HealthCheck(port=80, host="a.example.test"))
+    other_host = ProbeTarget("192.0.2.1", HealthCheck(port=80, host="b.example.test"))
+    other_port = ProbeTarget("192.0.2.1", HealthCheck(port=8080))
+    assert brakes.endpoint_key(plain) == brakes.endpoint_key(other_host)
+    assert brakes.endpoint_key(plain) != brakes.endpoint_key(other_port)
+
+
+def test_keep_answering_keeps_recovering_endpoints_only() -> None:
+    rec = record("k.example.test.", "A", "192.0.2.1", "192.0.2.2", "192.0.2.3")
+    health = {target("192.0.2.1"): DOWN, target("192.0.2.2"): DOWN, target("192.0.2.3"): UP}
+    answering = {target("192.0.2.1"), target("192.0.2.3")}  # .1 recovers, .2 still fails
+    plan = zp(change(rec.name, ("192.0.2.1", "192.0.2.2", "192.0.2.3"), ("192.0.2.3",)))
+    (kept,) = brakes.keep_answering(plan, [rec], health, answering).changes
+    assert kept.after == ("192.0.2.1", "192.0.2.3")
 
 
 def test_freeze_keeps_live_values_and_adds_only_healthy_ones() -> None:
@@ -106,31 +129,60 @@ def test_hold_down() -> None:
 
 def test_partition_detector_burst_lasts_until_the_fraction_clears() -> None:
     endpoints = [target(f"192.0.2.{i}") for i in range(1, 5)]
-    detector = brakes.PartitionDetector(endpoints, [], 0.5)
-    assert detector.window_seconds == CHECK.detection_seconds == 2.5
+    detector = PartitionDetector(endpoints, [], 0.5)
+    assert detector.window_seconds == CHECK.detection_seconds
     health = {t: UP for t in endpoints}
     for t in endpoints[:3]:
-        detector.observe(t, False, 10.0)
         health[t] = DOWN
+        detector.observe(t, health, 10.0)
     assert detector.evaluate(health, 11.0)
     assert detector.evaluate(health, 100.0)  # long after the window: still cut off
-    detector.observe(endpoints[0], True, 101.0)
     health[endpoints[0]] = UP
+    detector.observe(endpoints[0], health, 101.0)
     assert detector.evaluate(health, 101.0) is None  # 2 of 4 is not above 0.5
 
 
 def test_partition_detector_slow_decline_is_not_a_burst() -> None:
     endpoints = [target(f"192.0.2.{i}") for i in range(1, 5)]
-    detector = brakes.PartitionDetector(endpoints, [], 0.5)
+    detector = PartitionDetector(endpoints, [], 0.5)
     health = {t: UP for t in endpoints}
     for minute, t in enumerate(endpoints[:3]):
-        detector.observe(t, False, 60.0 * minute)
         health[t] = DOWN
+        detector.observe(t, health, 60.0 * minute)
         assert detector.evaluate(health, 60.0 * minute) is None
+
+
+def test_partition_detector_counts_machines_not_names() -> None:
+    """Three servers under six names (each name's Host header differs) are 3 endpoints:
+    below the minimum, so a real total outage is left to when_all_unhealthy."""
+    targets = [
+        ProbeTarget(f"192.0.2.{i}", HealthCheck(host=f"n{n}.example.test", interval_seconds=1))
+        for i in range(1, 4)
+        for n in range(6)
+    ]
+    detector = PartitionDetector(targets, [], 0.5)
+    assert detector.total == 3
+    health = dict.fromkeys(targets, DOWN)
+    for t in targets:
+        detector.observe(t, health, 1.0)
+    assert detector.evaluate(health, 1.0) is None
 
 
 def test_partition_detector_canaries() -> None:
     canary = target("192.0.2.250")
-    detector = brakes.PartitionDetector([target("192.0.2.1")], [canary], 0.5)
-    assert detector.evaluate({canary: UP, target("192.0.2.1"): DOWN}, 0.0) is None
+    detector = PartitionDetector([target("192.0.2.1")], [canary], 0.5)
+    answering = EndpointHealth(True, "up", answering=True)
+    assert detector.evaluate({canary: answering, target("192.0.2.1"): DOWN}, 0.0) is None
     assert "all 1 canaries fail" in str(detector.evaluate({canary: DOWN}, 0.0))
+
+
+def test_an_answering_canary_lets_a_real_outage_through() -> None:
+    endpoints = [target(f"192.0.2.{i}") for i in range(1, 7)]
+    canary = target("192.0.2.250")
+    detector = PartitionDetector(endpoints, [canary], 0.5)
+    health = dict.fromkeys(endpoints, DOWN)
+    for t in endpoints:
+        detector.observe(t, health, 1.0)
+    assert detector.evaluate({**health, canary: UP}, 1.0)  # canary not probed: proves nothing
+    proven = EndpointHealth(True, "up", answering=True)
+    assert detector.evaluate({**health, canary: proven}, 1.0) is None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from failover_sync.controller.controller import Controller
-from failover_sync.controller.events import ControllerListener
+from failover_sync.controller.events import BrakeChanged, Event
 from failover_sync.model import (
     DesiredRecord,
     Endpoint,
@@ -24,7 +25,7 @@ from failover_sync.model import (
     Zone,
 )
 from failover_sync.plan import ownership
-from failover_sync.plan.safety import Safety
+from failover_sync.plan.guards import GuardChain, standard_chain
 from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import InMemoryProvider, ScriptedProber
 from failover_sync.testing.waits import await_for as wait_for
@@ -46,6 +47,17 @@ def record(index: int, policy: Policy = Policy.MULTIVALUE, **extra: object) -> D
     return DesiredRecord(f"r{index}.example.test.", "A", 60, ZONE.name, policy, endpoints, **extra)
 
 
+def Safety(
+    *,
+    owner_id: str | None = "default",
+    canaries: tuple[ProbeTarget, ...] = (),
+    clock: object = None,
+    **extra: object,
+) -> dict[str, object]:
+    """The guard settings of a test (the chain is built with the records in make())."""
+    return {"owner_id": owner_id, "canaries": canaries, "clock": clock, **extra}
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -55,7 +67,7 @@ class Clock:
 
 
 def make(
-    records: list[DesiredRecord], safety: Safety, *, marked: bool = True
+    records: list[DesiredRecord], safety: dict[str, object], *, marked: bool = True
 ) -> tuple[Controller, InMemoryProvider, ScriptedProber]:
     """A controller whose records are all live with every endpoint (and owned)."""
     provider = InMemoryProvider()
@@ -63,22 +75,33 @@ def make(
     for rec in records:
         rrset = RRset.of(rec.name, rec.type, rec.ttl, [e.value for e in rec.endpoints])
         live[rrset.key] = rrset
-        if marked and safety.owner_id is not None:
+        owner = safety["owner_id"]
+        if marked and isinstance(owner, str):
             marker = RRset.of(
                 ownership.marker_name(rec.name),
                 "TXT",
                 60,
-                [ownership.marker_value(safety.owner_id, rec.type)],
+                [ownership.marker_value(owner, rec.type)],
             )
             live[marker.key] = marker
     provider.zones[ZONE.name] = live
     prober = ScriptedProber()
+    settings = dict(safety)
+    clock = settings.pop("clock") or time.monotonic
+    canaries = settings.pop("canaries")
+    guards: GuardChain = standard_chain(
+        endpoints=[e.target for r in records for e in r.endpoints],
+        canaries=canaries,  # type: ignore[arg-type]
+        **settings,  # type: ignore[arg-type]
+    )
     ctl = Controller(
-        desired={ZONE: records},
-        providers={"memory": provider},
-        prober=prober,
+        {ZONE: records},
+        {"memory": provider},
+        prober,
         retry=FAST_RETRY,
-        safety=safety,
+        guards=guards,
+        canaries=canaries,  # type: ignore[arg-type]
+        clock=clock,  # type: ignore[arg-type]
     )
     return ctl, provider, prober
 
@@ -95,39 +118,89 @@ def values(provider: InMemoryProvider, name: str) -> tuple[str, ...]:
     return rrset.values if rrset else ()
 
 
-class FreezeRecorder(ControllerListener):
+class FreezeRecorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, bool]] = []
 
-    def on_freeze(self, zone: Zone, frozen: bool, reason: str) -> None:
-        self.calls.append((zone.name, frozen))
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, BrakeChanged):
+            self.calls.append((event.zone.name, event.engaged))
 
 
-def test_blast_radius_freezes_writes_until_it_clears(caplog: pytest.LogCaptureFixture) -> None:
-    records = [record(i) for i in range(1, 5)]
-    ctl, provider, prober = make(records, Safety(max_change_fraction=0.5))
-    recorder = FreezeRecorder()
-    ctl.listeners.append(recorder)
+def shared(index: int, backends: tuple[str, ...]) -> DesiredRecord:
+    """A multivalue record served by the shared ``backends``."""
+    endpoints = tuple(Endpoint(v, target(v)) for v in backends)
+    return DesiredRecord(
+        f"s{index}.example.test.", "A", 60, ZONE.name, Policy.MULTIVALUE, endpoints
+    )
+
+
+@pytest.mark.parametrize("names", [1, 4, 1000])
+def test_one_dead_backend_behind_any_number_of_names_fails_over_everywhere(names: int) -> None:
+    backends = ("192.0.2.1", "192.0.2.2")
+    records = [shared(i, backends) for i in range(names)]
+    ctl, provider, prober = make(records, Safety())
 
     async def body() -> None:
         await ctl.presume_health()
-        prober.down = {"198.51.100.1", "198.51.100.2", "198.51.100.3"}  # 3 of 4 RRsets
+        prober.down = {"192.0.2.2"}
+        await ctl.settle()
+        outcome = await ctl.reconcile_zone(ZONE)
+        assert outcome.refused is None
+        assert outcome.applied
+        assert all(values(provider, r.name) == ("192.0.2.1",) for r in records)
+
+    run(body)
+
+
+def test_one_dead_backend_of_many_is_not_a_blast() -> None:
+    backends = tuple(f"192.0.2.{i}" for i in range(1, 11))
+    records = [shared(i, backends) for i in range(50)]
+    ctl, provider, prober = make(records, Safety())
+
+    async def body() -> None:
+        await ctl.presume_health()
+        prober.down = {"192.0.2.7"}
+        await ctl.settle()
+        outcome = await ctl.reconcile_zone(ZONE)
+        assert outcome.applied
+        assert "192.0.2.7" not in values(provider, "s0.example.test.")
+
+    run(body)
+
+
+def test_blast_radius_freezes_writes_until_it_clears(caplog: pytest.LogCaptureFixture) -> None:
+    # Two names on three backends each, six distinct endpoints; the partition brake is
+    # lifted (max_unhealthy_fraction 1) so that this test sees the blast radius alone.
+    records = [
+        shared(1, ("192.0.2.1", "192.0.2.2", "192.0.2.3")),
+        shared(2, ("198.51.100.1", "198.51.100.2", "198.51.100.3")),
+    ]
+    ctl, provider, prober = make(
+        records, Safety(max_change_fraction=0.5, max_unhealthy_fraction=1.0)
+    )
+    recorder = FreezeRecorder()
+    ctl.bus.subscribe(recorder)
+
+    async def body() -> None:
+        await ctl.presume_health()
+        prober.down = {"192.0.2.2", "192.0.2.3", "198.51.100.2", "198.51.100.3"}  # 4 of 6
         await ctl.settle()
         with caplog.at_level(logging.ERROR):
             outcome = await ctl.reconcile_zone(ZONE)
         assert outcome.refused
-        assert "3 of 4 managed RRsets" in outcome.refused
+        assert "removes 4 of 6 distinct endpoints at once" in outcome.refused
         assert provider.writes == 0
         assert "writes_frozen" in caplog.text
-        assert recorder.calls == [(ZONE.name, True)]  # the metric and notification hook
-        prober.down = {"198.51.100.1"}  # one recovers for good: 2 of 4 is not above 0.5
-        for _ in range(3):
-            await ctl._settle_one(target("198.51.100.2"))
-            await ctl._settle_one(target("198.51.100.3"))
+        assert recorder.calls == [(ZONE.name, True)]
+        prober.down = {"192.0.2.3", "198.51.100.3"}  # two recover: 2 of 6 is below 0.5
+        for value in ("192.0.2.2", "198.51.100.2"):
+            for _ in range(3):
+                await ctl._settle_one(target(value), None)
         outcome = await ctl.reconcile_zone(ZONE)
         assert outcome.applied
         assert outcome.refused is None
-        assert values(provider, "r1.example.test.") == ("192.0.2.1",)
+        assert values(provider, "s1.example.test.") == ("192.0.2.1", "192.0.2.2")
         assert recorder.calls == [(ZONE.name, True), (ZONE.name, False)]
 
     run(body)
@@ -135,7 +208,7 @@ def test_blast_radius_freezes_writes_until_it_clears(caplog: pytest.LogCaptureFi
 
 def test_blast_radius_lifted_by_force() -> None:
     records = [record(i) for i in range(1, 5)]
-    ctl, provider, prober = make(records, Safety(force=True))
+    ctl, provider, prober = make(records, Safety(force=True, max_unhealthy_fraction=1.0))
 
     async def body() -> None:
         await ctl.presume_health()
@@ -188,8 +261,8 @@ def test_canaries_down_freeze_removals_but_not_recoveries() -> None:
         assert values(provider, r1.name) == ("192.0.2.1", "198.51.100.1")
         assert values(provider, "r2.example.test.") == ("192.0.2.2", "198.51.100.2")
         prober.down = {"198.51.100.2"}  # the canary answers again: the removal goes through
-        await ctl._settle_one(canary)
-        await ctl._settle_one(canary)
+        await ctl._settle_one(canary, None)
+        await ctl._settle_one(canary, None)
         await ctl.reconcile_zone(ZONE)
         assert values(provider, "r2.example.test.") == ("192.0.2.2",)
 
@@ -209,8 +282,8 @@ def test_unhealthy_burst_freezes_removals_until_the_fraction_clears() -> None:
         assert provider.writes == 0
         prober.down = {"198.51.100.1", "198.51.100.2"}  # 2 of 8 now: removals resume
         for value in down - prober.down:
-            await ctl._settle_one(target(value))
-            await ctl._settle_one(target(value))
+            await ctl._settle_one(target(value), None)
+            await ctl._settle_one(target(value), None)
         await ctl.reconcile_zone(ZONE)
         assert values(provider, "r1.example.test.") == ("192.0.2.1",)
         assert values(provider, "r3.example.test.") == ("192.0.2.3", "198.51.100.3")
@@ -230,13 +303,13 @@ def test_hold_down_damps_a_flap_but_not_a_recovery() -> None:
         await ctl.reconcile_zone(ZONE)
         assert values(provider, rec.name) == ("192.0.2.1",)
         prober.down = set()  # recovery restores an endpoint: not held
-        await ctl._settle_one(target("198.51.100.1"))
-        await ctl._settle_one(target("198.51.100.1"))
+        await ctl._settle_one(target("198.51.100.1"), None)
+        await ctl._settle_one(target("198.51.100.1"), None)
         clock.now += 5
         await ctl.reconcile_zone(ZONE)
         assert values(provider, rec.name) == ("192.0.2.1", "198.51.100.1")
         prober.down = {"198.51.100.1"}  # fails again 5 s later: held down
-        await ctl._settle_one(target("198.51.100.1"))
+        await ctl._settle_one(target("198.51.100.1"), None)
         clock.now += 5
         writes = provider.writes
         outcome = await ctl.reconcile_zone(ZONE)
@@ -341,7 +414,7 @@ def test_run_loop_cut_off_from_every_endpoint_writes_nothing(canaries: bool) -> 
             writes = provider.writes
             prober.down = {e.value for r in records for e in r.endpoints} | {canary.value}
             await asyncio.sleep(0.3)  # ~30 probe rounds, the transitions, their reconciles
-            assert all(not state.healthy for t, state in ctl.states.items() if t != canary)
+            assert all(not ctl.board.verdict(t).healthy for t in ctl.board if t != canary)
             assert provider.writes == writes  # writes while cut off: 0
             prober.down = set()
             await asyncio.sleep(0.2)
