@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from failover_sync.config import records as resolve
 from failover_sync.config import spec as schema
+from failover_sync.config.cluster_spec import ClusterSpec
 from failover_sync.config.source import KeyPath, Source, YamlSyntaxError, format_path, parse
 from failover_sync.errors import ProviderNotInstalled
 from failover_sync.model import (
@@ -96,6 +97,7 @@ class Config:
     max_unhealthy_fraction: float = 0.5
     canaries: tuple[ProbeTarget, ...] = ()
     config_dir: Path = field(default_factory=Path.cwd)
+    cluster: ClusterSpec | None = None
 
     def records_of(self, zone: Zone) -> tuple[DesiredRecord, ...]:
         """The managed records of ``zone``, in config order."""
@@ -207,6 +209,7 @@ class _Builder:
             max_unhealthy_fraction=root.max_unhealthy_fraction,
             canaries=resolve.resolve_canaries(self, root.canaries, defaults),
             config_dir=self.config_dir,
+            cluster=root.cluster,
         )
 
     def _providers(self, raw: dict[str, Any]) -> Iterator[tuple[str, ProviderConfig]]:

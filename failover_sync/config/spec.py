@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from failover_sync.config.cluster_spec import ClusterSpec
 from failover_sync.model import AllUnhealthy, EndpointStatus, Failback, Policy
 
 RecordType = Literal["A", "AAAA", "CNAME"]
@@ -233,3 +234,5 @@ class RootSpec(Spec):
     """Probe targets that should always answer; when all fail, removals freeze."""
     notify: list[WebhookSpec] = Field(default_factory=list)
     """Webhooks notified of failovers, failbacks, all-unhealthy records, freezes, errors."""
+    cluster: ClusterSpec | None = None
+    """Several vantages on etcd: a quorum of their votes decides, one leader writes."""
