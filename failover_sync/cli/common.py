@@ -8,7 +8,9 @@ import sys
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 
 from failover_sync.cli import render
+from failover_sync.cli.cluster import providers_for
 from failover_sync.cli.console import Interrupts, Output, Progress
+from failover_sync.cluster import Vantage
 from failover_sync.config.loader import Config
 from failover_sync.controller.controller import Controller
 from failover_sync.health.probes import Prober
@@ -24,8 +26,10 @@ def build_controller(
     adopt: bool = False,
     force: bool = False,
     desired: Mapping[Zone, Sequence[DesiredRecord]] | None = None,
+    vantage: Vantage | None = None,
 ) -> Controller:
-    """The controller of ``config`` with the standard guard chain."""
+    """The controller of ``config`` with the standard guard chain; with ``vantage`` (the
+    cluster mode) it plans with the quorum's verdicts and writes through its fence."""
     endpoints = [e.target for r in config.records for e in r.endpoints]
     guards = standard_chain(
         owner_id=config.owner_id,
@@ -38,12 +42,14 @@ def build_controller(
     )
     return Controller(
         desired if desired is not None else {z: config.records_of(z) for z in config.zones},
-        config.build_providers(),
+        providers_for(config) or config.build_providers(),
         Prober(),
         guards=guards,
         dry_run=dry_run,
         resync_seconds=config.resync_seconds,
         canaries=config.canaries,
+        verdicts=vantage.verdicts if vantage is not None else None,
+        fence=vantage.fence if vantage is not None else None,
     )
 
 
