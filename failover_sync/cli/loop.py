@@ -86,7 +86,7 @@ async def _synced(vantage: Vantage) -> None:
             await vantage.node.synced.wait()
     except TimeoutError:
         raise ClusterSetupError(
-            f"etcd ({', '.join(vantage.spec.etcd.endpoints)}) did not answer within "
+            f"etcd ({', '.join(vantage.node.session.endpoints)}) did not answer within "
             f"{2 * vantage.spec.lease_seconds} s"
         ) from None
 

@@ -64,9 +64,17 @@ def open_vantage(
             raise VantageError(
                 f"cluster.etcd.password_env: the variable {spec.etcd.password_env} is not set"
             )
+    endpoints = list(spec.etcd.endpoints)
+    if spec.etcd.endpoints_env is not None:
+        raw = os.environ.get(spec.etcd.endpoints_env, "")
+        endpoints = [e.strip() for e in raw.split(",") if e.strip()]
+        if not endpoints:
+            raise VantageError(
+                f"cluster.etcd.endpoints_env: the variable {spec.etcd.endpoints_env} is not set"
+            )
     try:
         session = EtcdSession(
-            spec.etcd.endpoints,
+            endpoints,
             timeout=spec.etcd.timeout_seconds,
             username=spec.etcd.username,
             password=password,

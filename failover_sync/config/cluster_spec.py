@@ -24,9 +24,12 @@ class EtcdSpec(_Spec):
     """How to reach etcd v3 (one entry per member; the client fails over between them)."""
 
     endpoints: list[Annotated[str, Field(pattern=r"^https?://[^/\s]+:[0-9]{1,5}/?$")]] = Field(
-        min_length=1
+        default_factory=list
     )
-    """Client URLs of the etcd members, ``http://host:port`` or ``https://host:port``."""
+    """Client URLs of the etcd members, ``http://host:port`` (or give ``endpoints_env``)."""
+    endpoints_env: str | None = Field(default=None, min_length=1)
+    """Name of the environment variable holding the endpoints, comma-separated (for
+    example from a Kubernetes Secret)."""
     prefix: str = Field(default="/failover-sync/", pattern=r"^/([^\s]*/)?$")
     """Key prefix; keys live under ``<prefix><owner_id>/``. Starts and ends with ``/``."""
     timeout_seconds: float = Field(default=2.0, gt=0, le=30)
@@ -44,6 +47,8 @@ class EtcdSpec(_Spec):
 
     @model_validator(mode="after")
     def _pairs(self) -> EtcdSpec:
+        if bool(self.endpoints) == (self.endpoints_env is not None):
+            raise ValueError("give exactly one of endpoints and endpoints_env")
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("give both cert_file and key_file, or neither")
         if (self.username is None) != (self.password_env is None):

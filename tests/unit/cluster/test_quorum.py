@@ -133,8 +133,32 @@ def test_cluster_spec_defaults() -> None:
             "both username and password_env",
         ),
         ({"leader": "fra"}, "Extra inputs"),
+        ({"etcd": {}}, "exactly one of endpoints and endpoints_env"),
+        (
+            {"etcd": {"endpoints": ["http://127.0.0.1:2379"], "endpoints_env": "E"}},
+            "exactly one of endpoints and endpoints_env",
+        ),
     ],
 )
 def test_cluster_spec_problems(cluster: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         ClusterSpec.model_validate(_spec(**cluster))
+
+
+def test_endpoints_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from failover_sync.cluster import VantageError, open_vantage
+
+    spec = ClusterSpec.model_validate(
+        {"etcd": {"endpoints_env": "ETCD_ENDPOINTS"}, "vantages": list(V3)}
+    )
+    monkeypatch.delenv("ETCD_ENDPOINTS", raising=False)
+    with pytest.raises(VantageError, match="ETCD_ENDPOINTS is not set"):
+        open_vantage(spec, owner_id="o", vantage="fra", targets=())
+    monkeypatch.setenv("ETCD_ENDPOINTS", "http://127.0.0.1:2379, http://127.0.0.1:22379")
+    vantage = open_vantage(spec, owner_id="o", vantage="fra", targets=())
+    assert vantage.node.session.endpoints == ["http://127.0.0.1:2379", "http://127.0.0.1:22379"]
+    with pytest.raises(VantageError, match=r"not one of cluster\.vantages"):
+        open_vantage(spec, owner_id="o", vantage="xyz", targets=())
+    monkeypatch.setenv("ETCD_ENDPOINTS", "https://127.0.0.1:2379")
+    with pytest.raises(VantageError, match="no TLS"):
+        open_vantage(spec, owner_id="o", vantage="fra", targets=())
