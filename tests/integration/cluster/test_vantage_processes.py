@@ -157,6 +157,11 @@ def test_quorum_removal_leader_kill_and_split_brain(
     assert sorted(v for v, x in row["votes"].items() if not x["healthy"]) == list(NAMES)
     leader = _leader(vantages)
     assert leader in NAMES
+    text = cli("cluster", "status", "-c", str(vantages.config), cwd=tmp_path).stdout
+    assert f"leader: {leader}    quorum: 2 of 3 (majority)" in text
+    assert "vantages: fra alive, iad alive, sin alive" in text
+    assert "127.0.0.2:" in text
+    assert "unhealthy  (fra=down, iad=down, sin=down)" in text
     assert "cluster_verdict_unhealthy" in vantages.log(leader)
 
     # SIGKILL the leader: another takes over within the lease plus an election
