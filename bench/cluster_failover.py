@@ -8,9 +8,12 @@ atomically, so "the authoritative answer changed" is the file changing).
    timeout 0.5 s) run once as one ``failover-sync run`` and once as three
    ``run --vantage`` processes (quorum majority). Each trial waits a random phase, stops
    backend 127.0.0.2 (``t0``) and polls the zone file every 2 ms until the address is gone;
-   then restarts it and waits for the failback. Reported: medians, p95, the ratio of the
-   medians and the difference (the quorum's overhead: publishing the vote, the watch, the
-   fenced intent).
+   then restarts it and waits for the failback. Reported: medians, p95 and the ratio of the
+   medians; and, from the processes' JSON logs, the time from the deciding verdict (the
+   single controller's, or the second vantage's for a majority of 3) to the changed answer:
+   their difference is the quorum's overhead (publishing the vote, the watch, the fenced
+   intent). The cluster's outage-to-answer can be shorter than one controller's: the
+   quorum forms at the second-fastest of three probe phases.
 2. Leader takeover at ``lease_seconds: 5``: SIGKILL the leader (``t0``) while stopping a
    backend, and time until the epoch marker is written by another vantage (the new
    leader's first accepted write).
@@ -33,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,9 +130,39 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.wait(10)
 
 
+def verdict_times(folder: Path, value: str) -> list[list[float]]:
+    """Per process log, the Unix times of ``value``'s unhealthy verdicts."""
+    times = []
+    for log in sorted(folder.glob("*.log")):
+        found = []
+        for line in log.read_text(errors="replace").splitlines():
+            if '"endpoint_unhealthy"' not in line:
+                continue
+            data = json.loads(line)
+            if data.get("value") == value:
+                stamp = datetime.fromisoformat(data["ts"].replace("Z", "+00:00"))
+                found.append(stamp.timestamp())
+        times.append(found)
+    return times
+
+
+def decision_to_write(folder: Path, windows: list[tuple[float, float]], need: int) -> list[float]:
+    """For each outage (start, answer changed), seconds from the verdict that made the
+    decision (the ``need``-th vantage's unhealthy verdict) to the changed answer."""
+    per_log = verdict_times(folder, "127.0.0.2")
+    samples = []
+    for start, changed in windows:
+        firsts = sorted(
+            min((t for t in ts if start <= t <= changed), default=changed) for ts in per_log
+        )
+        samples.append(max(0.0, changed - firsts[need - 1]))
+    return samples
+
+
 def failover_trials(
     folder: Path, etcd: EtcdCluster | None, trials: int, rng: random.Random
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
+    """Outage-to-answer seconds per trial, and decision-to-answer seconds per trial."""
     port = free_port("127.0.0.2")
     backends = {a: HttpBackend(a, port).start() for a in ADDRESSES}
     cfg = config(folder, port, etcd, 5, f"bench{rng.randrange(10**6)}")
@@ -137,13 +171,17 @@ def failover_trials(
     try:
         wait(lambda: zone(folder)[0] == ADDRESSES, 60, poll=0.05)
         samples = []
+        windows = []
         for _ in range(trials):
             time.sleep(rng.uniform(0, 1))  # a random phase against the probe schedule
+            started = time.time()
             backends["127.0.0.2"].stop()
             samples.append(wait(lambda: "127.0.0.2" not in zone(folder)[0], 30))
+            windows.append((started, time.time()))
             backends["127.0.0.2"].start()
             wait(lambda: zone(folder)[0] == ADDRESSES, 30, poll=0.02)
-        return samples
+        need = 2 if etcd is not None else 1  # majority of 3
+        return samples, decision_to_write(folder, windows, need)
     finally:
         stop(procs)
         for backend in backends.values():
@@ -181,7 +219,12 @@ def takeover_trials(
             t0 = time.monotonic()
             os.kill(procs[leader].pid, signal.SIGKILL)
             backends[victim].stop()
-            wait(lambda v=victim, ld=leader: v not in zone(folder)[0] and zone(folder)[1] != ld, 60)
+
+            def taken_over(victim: str = victim, old: str = leader) -> bool:
+                values, writer = zone(folder)
+                return victim not in values and writer not in (None, old)
+
+            wait(taken_over, 60)
             samples.append(time.monotonic() - t0)
             procs[leader].wait(5)
             procs[leader] = start(folder, cfg, leader)
@@ -214,14 +257,18 @@ def main() -> None:
             (base / "single").mkdir()
             (base / "cluster").mkdir()
             (base / "takeover").mkdir()
-            single = failover_trials(base / "single", None, args.trials, rng)
-            cluster = failover_trials(base / "cluster", etcd, args.trials, rng)
+            single, single_write = failover_trials(base / "single", None, args.trials, rng)
+            cluster, cluster_write = failover_trials(base / "cluster", etcd, args.trials, rng)
             takeover = takeover_trials(base / "takeover", etcd, args.takeovers, rng)
     print(summary("failover, single controller", single))
     print(summary("failover, 3 vantages (majority)", cluster))
     ratio = statistics.median(cluster) / statistics.median(single)
     overhead = (statistics.median(cluster) - statistics.median(single)) * 1000
-    print(f"ratio of medians {ratio:.3f}   quorum overhead (median difference) {overhead:.0f} ms")
+    print(f"ratio of medians {ratio:.3f}   (difference of medians {overhead:.0f} ms)")
+    print(summary("verdict to answer, single", single_write))
+    print(summary("quorum verdict to answer, cluster", cluster_write))
+    extra = (statistics.median(cluster_write) - statistics.median(single_write)) * 1000
+    print(f"quorum overhead (median verdict-to-answer difference) {extra:.0f} ms")
     print(summary("takeover at lease 5 s (SIGKILL)", takeover))
 
 

@@ -135,6 +135,12 @@ class EtcdSession:
                 last = exc
                 await _reset(client)
                 continue
+            except asyncio.CancelledError as exc:
+                if _really_cancelled():
+                    raise
+                # gRPC ends a call whose channel another task closed with CancelledError.
+                last = exc
+                continue
             self._current = index
             return result
         self._current = (self._current + 1) % len(self._clients)
@@ -242,11 +248,22 @@ class EtcdSession:
         except _ETCD_ERRORS as exc:
             await _reset(client)
             raise EtcdUnavailable(f"etcd watch on {self.current_endpoint}: {exc}") from None
+        except asyncio.CancelledError:
+            if _really_cancelled():
+                raise
+            raise EtcdUnavailable(f"etcd watch on {self.current_endpoint}: closed") from None
 
     async def close(self) -> None:
         """Close every member's channel."""
         for client in self._clients:
             await _reset(client)
+
+
+def _really_cancelled() -> bool:
+    """True when the running task itself is being cancelled (not a gRPC call ended by a
+    channel that another task closed, which gRPC reports as CancelledError too)."""
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
 
 
 _closing: set[asyncio.Task[None]] = set()

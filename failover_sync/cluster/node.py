@@ -44,8 +44,10 @@ class Board:
     """target id -> vantage -> vote."""
     leader: KV | None = None
     revision: int = 0
+    present: set[str] = field(default_factory=set)
 
     def reset(self, revision: int, kvs: list[KV]) -> None:
+        self.present.clear()
         self.alive.clear()
         self.votes.clear()
         self.leader = None
@@ -58,6 +60,10 @@ class Board:
         self.revision = max(self.revision, kv.mod_revision)
         parsed = self.layout.parse(kv.key)
         put = change.kind == "put"
+        if put:
+            self.present.add(kv.key)
+        else:
+            self.present.discard(kv.key)
         match parsed:
             case ("leader",):
                 self.leader = kv if put else None
@@ -75,6 +81,10 @@ class Board:
                     self.votes.get(tid, {}).pop(vantage, None)
                 else:
                     self.votes.setdefault(tid, {})[vantage] = vote
+
+    def keys(self) -> set[str]:
+        """Every key under the root the board has seen put and not deleted."""
+        return set(self.present)
 
     def leader_name(self) -> str | None:
         return self.leader.value.decode(errors="replace") if self.leader else None
@@ -114,6 +124,7 @@ class ClusterNode:
         self._tasks: list[asyncio.Task[None]] = []
         self._view: asyncio.Task[None] | None = None
         self._retired: set[asyncio.Task[None]] = set()
+        self._stale_checks = 0
         self._wake = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -242,6 +253,8 @@ class ClusterNode:
                 if broken:
                     broken = False
                     self._restart_view()
+                else:
+                    await self._check_view()
             except EtcdUnavailable as exc:
                 if not broken:
                     event(
@@ -256,6 +269,21 @@ class ClusterNode:
                 await asyncio.sleep(min(period, 0.5))
                 continue
             await asyncio.sleep(period)
+
+    async def _check_view(self) -> None:
+        """Re-read the keys once per renewal: a watch stream that went quiet without an
+        error (a member cut off, a lost stream) would leave the view stale for good."""
+        _, kvs = await self.session.get_prefix(self.layout.root)
+        latest = max((kv.mod_revision for kv in kvs), default=0)
+        seen = {kv.key for kv in kvs}
+        if latest > self.board.revision or seen != self.board.keys():
+            self._stale_checks += 1
+            if self._stale_checks >= 2:  # one period of grace for events in flight
+                event(logging.WARNING, "cluster_view_stale", vantage=self.name)
+                self._stale_checks = 0
+                self._restart_view()
+        else:
+            self._stale_checks = 0
 
     def _restart_view(self) -> None:
         old = self._view

@@ -39,6 +39,9 @@ RECORD = DesiredRecord(
 HEALTHY = EndpointHealth(True, "status 200")
 DOWN = EndpointHealth(False, "connection refused")
 _owners = itertools.count()
+LEASE = 3
+"""Lease TTL of the tests' vantages, seconds: short, yet long enough for a loaded machine to
+renew in time (a leader that misses renewals stops writing by itself)."""
 
 
 def owner() -> str:
@@ -50,7 +53,7 @@ def spec(etcd: EtcdCluster, names: Sequence[str], **overrides: object) -> Cluste
     data: dict[str, object] = {
         "etcd": {"endpoints": etcd.endpoints, "timeout_seconds": 1.0},
         "vantages": list(names),
-        "lease_seconds": 2,
+        "lease_seconds": LEASE,
         **overrides,
     }
     return ClusterSpec.model_validate(data)
@@ -127,5 +130,21 @@ async def reconcile(vantage: Vantage, provider: Provider, zone: Zone = ZONE) -> 
     return fenced
 
 
+def down(vantage: Vantage, target: ProbeTarget) -> bool:
+    """True once ``vantage``'s quorum verdict on ``target`` is unhealthy."""
+    verdict = vantage.verdicts.verdicts([target]).get(target)
+    return verdict is not None and not verdict.healthy
+
+
 def leaders(running: dict[str, Vantage]) -> list[str]:
     return [n for n, v in running.items() if v.fence.may_write()]
+
+
+async def leader_reconcile(running: dict[str, Vantage], provider: Provider) -> ZonePlan:
+    """Reconcile with whichever vantage leads now (waiting for one, at most a takeover)."""
+    from failover_sync.testing.waits import await_for
+
+    await await_for(lambda: bool(leaders(running)), LEASE + 3)
+    plan = await reconcile(running[leaders(running)[0]], provider)
+    assert plan is not None
+    return plan

@@ -20,9 +20,11 @@ from failover_sync.testing.waits import await_for
 from tests.integration.cluster.rig import (
     DOWN,
     HEALTHY,
+    LEASE,
     TARGETS,
     VALUES,
     RecordingProvider,
+    down,
     leaders,
     published,
     reconcile,
@@ -77,11 +79,11 @@ def test_crashed_leader_is_replaced_within_lease_and_new_token_is_larger(
             for v in vs.values():
                 await v.node.publish_all(dict.fromkeys(TARGETS, HEALTHY))
                 await v.node.publish(T1, DOWN)
-            await await_for(lambda: not vs[first].verdicts.verdicts([T1])[T1].healthy, 5)
+            await await_for(lambda: down(vs[first], T1), 5)
             assert await reconcile(vs[first], provider) is not None
             await vs[first].node.pause()  # a crash: the lease runs out, nobody revokes it
             others = {n: v for n, v in vs.items() if n != first}
-            await await_for(lambda: len(leaders(others)) == 1, 2 + 3)
+            await await_for(lambda: len(leaders(others)) == 1, LEASE + 3)
             (second,) = leaders(others)
             assert vs[second].node.token is not None
             assert vs[second].node.token > old_token
@@ -120,11 +122,11 @@ def test_deposed_leader_is_refused_by_etcd_before_the_provider(etcd: EtcdCluster
             await await_for(lambda: sum(len(v) for v in board.votes.values()) == 9, 5)
             await deposed.node.pause()  # SIGSTOP: longer than its lease
             others = {n: v for n, v in vs.items() if n != first}
-            await await_for(lambda: len(leaders(others)) == 1, 2 + 3)
+            await await_for(lambda: len(leaders(others)) == 1, LEASE + 3)
             for v in others.values():
                 await v.node.publish(T1, DOWN)
             (second,) = leaders(others)
-            await await_for(lambda: not vs[second].verdicts.verdicts([T1])[T1].healthy, 5)
+            await await_for(lambda: down(vs[second], T1), 5)
             assert await reconcile(vs[second], provider) is not None
             writes = provider.writes
             # The deposed process still holds its old token and, as after SIGCONT with etcd
@@ -167,13 +169,13 @@ def test_stale_write_past_etcd_is_refused_by_zone_file_compare_and_swap(
             assert await reconcile(stale, provider, zone) is not None
             for v in vs.values():
                 await v.node.publish(T1, DOWN)
-            await await_for(lambda: not stale.verdicts.verdicts([T1])[T1].healthy, 5)
+            await await_for(lambda: down(stale, T1), 5)
             stale.fence.after_intent = hold
             stuck = asyncio.create_task(reconcile(stale, provider, zone))
             await held.wait()  # intent recorded in etcd; the provider write not sent yet
             await stale.node.pause()
             others = {n: v for n, v in vs.items() if n != first}
-            await await_for(lambda: len(leaders(others)) == 1, 2 + 3)
+            await await_for(lambda: len(leaders(others)) == 1, LEASE + 3)
             (second,) = leaders(others)
             assert await reconcile(vs[second], provider, zone) is not None
             marker = await provider.list_rrsets(zone, [epoch_key(zone)])

@@ -71,7 +71,7 @@ class ClusterMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        cluster = spec(self.etcd, NAMES)
+        cluster = spec(self.etcd, NAMES, lease_seconds=2)
         own = owner()
         self.vantages: dict[str, Vantage] = {
             n: open_vantage(cluster, owner_id=own, vantage=n, targets=TARGETS) for n in NAMES

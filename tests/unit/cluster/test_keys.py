@@ -94,3 +94,10 @@ def test_board_follows_puts_and_deletes() -> None:
     assert board.leader is None
     assert board.votes == {"t1": {}}
     assert board.revision == 13
+    # every key present, even one that is not a valid vote: compared with a fresh read
+    assert board.keys() == {
+        LAYOUT.vantage("fra"),
+        LAYOUT.vantage("iad"),
+        LAYOUT.vote("iad", "t1"),
+        "/failover-sync/prod/unknown",
+    }
