@@ -19,19 +19,39 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Coroutine
+from pathlib import Path
 from typing import Any
 
 from failover_sync.cli.console import EXIT_ERROR, EXIT_OK, Output
-from failover_sync.cluster import Board, EtcdUnavailable, Layout, Quorum, Vantage, target_id
+from failover_sync.cluster import (
+    Board,
+    Epoch,
+    EtcdUnavailable,
+    Layout,
+    Quorum,
+    Vantage,
+    target_id,
+)
 from failover_sync.cluster.member import VantageError, open_vantage
 from failover_sync.cluster.metrics import ClusterCollector
 from failover_sync.cluster.probe_only import ProbeOnlyProvider
 from failover_sync.config.loader import Config
 from failover_sync.controller.controller import Controller
 from failover_sync.controller.events import ControllerReady, Event, HealthChanged
+from failover_sync.model import Zone
 from failover_sync.provider.base import Provider
 
 VANTAGE_ENV = "FAILOVER_SYNC_VANTAGE"
+HOLD_ENV = "FAILOVER_SYNC_TEST_HOLD_AFTER_INTENT"
+"""Test hook: a file path; after recording a write's intent the process creates it and
+waits forever (so a test can SIGKILL a leader between its intent and its provider write)."""
+
+
+async def _hold_after_intent(zone: Zone, epoch: Epoch) -> None:
+    path = os.environ.get(HOLD_ENV)
+    if path:
+        await asyncio.to_thread(Path(path).write_text, f"{zone.name} {epoch.epoch}\n")
+        await asyncio.Event().wait()
 
 
 class ClusterSetupError(Exception):
@@ -72,7 +92,11 @@ async def vantage_for(args: argparse.Namespace, config: Config) -> AsyncIterator
         return
     try:
         vantage = open_vantage(
-            config.cluster, owner_id=config.owner_id, vantage=name, targets=config.targets()
+            config.cluster,
+            owner_id=config.owner_id,
+            vantage=name,
+            targets=config.targets(),
+            after_intent=_hold_after_intent if os.environ.get(HOLD_ENV) else None,
         )
     except VantageError as exc:
         raise ClusterSetupError(str(exc)) from None

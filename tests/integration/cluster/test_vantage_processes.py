@@ -57,9 +57,10 @@ class Vantages:
         self.tmp_path, self.config = tmp_path, config
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, **extra_env: str) -> None:
         log = (self.tmp_path / f"{name}.log").open("ab")
         env = {**os.environ, "FAILOVER_SYNC_VANTAGE": name, "FAILOVER_SYNC_LOG_FORMAT": "json"}
+        env.update(extra_env)
         self.procs[name] = subprocess.Popen(
             [*EXE, "run", "-c", str(self.config)],
             cwd=self.tmp_path,
@@ -111,6 +112,14 @@ def vantages(
         running.start(name)
     yield running
     running.stop()
+
+
+def _serial(tmp_path: Path) -> int:
+    """The zone file's SOA serial: the zone-file provider bumps it once per write."""
+    zone = dns.zone.from_file(str(tmp_path / "zones" / "example.test.zone"), origin="example.test.")
+    soa = zone.get_rdataset("@", "SOA")
+    assert soa is not None
+    return int(next(iter(soa)).serial)
 
 
 def _zone(tmp_path: Path) -> tuple[tuple[str, ...], int | None]:
@@ -188,3 +197,38 @@ def test_quorum_removal_leader_kill_and_split_brain(
     assert _zone(tmp_path)[1] == max(epochs)
     assert epochs == sorted(set(epochs))  # the marker only ever grew
     assert all(p.poll() is None for p in vantages.procs.values() if p.pid)  # nobody crashed
+
+
+def test_leader_killed_between_intent_and_write(
+    tmp_path: Path, etcd: EtcdCluster, backends: dict[str, HttpBackend]
+) -> None:
+    port = next(iter(backends.values())).port
+    running = Vantages(tmp_path, _config(tmp_path, etcd, port))
+    hold = tmp_path / "held"
+    try:
+        running.start("fra", FAILOVER_SYNC_TEST_HOLD_AFTER_INTENT=str(hold))
+        wait_for(lambda: _leader(running) == "fra", 15)
+        running.start("iad")
+        running.start("sin")
+        # A quorum of healthy votes: fra creates the record; its first write is held
+        wait_for(lambda: hold.exists(), 30)
+        running.procs["fra"].kill()  # SIGKILL with the intent recorded, nothing written
+        running.procs["fra"].wait(5)
+        assert not (tmp_path / "zones" / "example.test.zone").exists()
+        wait_for(lambda: _leader(running) in ("iad", "sin"), LEASE + 3)
+        all3 = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
+        wait_for(lambda: _zone(tmp_path)[0] == all3, 30, poll_seconds=0.05)
+        first_epoch = _zone(tmp_path)[1]
+        held_epoch = int(hold.read_text().split()[1])
+        assert first_epoch is not None
+        assert first_epoch > held_epoch  # the new leader's own intent, later in etcd
+        serial = _serial(tmp_path)
+        wait_for(lambda: all(running.status()["vantages"][n] for n in ("iad", "sin")), 10)  # type: ignore[index]
+        backends["127.0.0.3"].stop()  # two of three vote it down: one write, one epoch
+        wait_for(lambda: _zone(tmp_path)[0] == ("127.0.0.2", "127.0.0.4"), 15, poll_seconds=0.02)
+        _values, epoch = _zone(tmp_path)
+        assert epoch is not None
+        assert epoch > first_epoch
+        assert _serial(tmp_path) == serial + 1  # the change and its marker in one write
+    finally:
+        running.stop()
