@@ -85,8 +85,9 @@ def test_crashed_leader_is_replaced_within_lease_and_new_token_is_larger(
             others = {n: v for n, v in vs.items() if n != first}
             await await_for(lambda: len(leaders(others)) == 1, LEASE + 3)
             (second,) = leaders(others)
-            assert vs[second].node.token is not None
-            assert vs[second].node.token > old_token
+            new_token = vs[second].node.token
+            assert new_token is not None
+            assert new_token > old_token
             # the new leader reads the live DNS and the votes: nothing to change, no flap
             plan = await reconcile(vs[second], provider)
             assert plan is not None
