@@ -16,7 +16,8 @@ COPY failover_sync ./failover_sync
 COPY providers ./providers
 # The core and every adapter from this tree (local paths, so the versions are this commit's).
 RUN /opt/failover-sync/bin/pip install --no-cache-dir \
-        . ./providers/cloudflare ./providers/powerdns ./providers/rfc2136 ./providers/route53 \
+        . ./providers/akamai ./providers/azure ./providers/cloudflare ./providers/dnsmadeeasy \
+        ./providers/powerdns ./providers/rfc2136 ./providers/route53 \
     && /opt/failover-sync/bin/failover-sync --version
 
 # --- runtime: no compiler, no pip cache, no source; a fixed non-root uid for runAsNonRoot ---

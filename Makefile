@@ -55,6 +55,7 @@ lint: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy failover_sync $(PROVIDER_PKGS)
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/gen_adapter_schemas.py --check
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/kubernetes-validate --strict --quiet --no-warn terraform/kubernetes/*.yaml
 	$(BIN)/python scripts/lint_hcl.py terraform

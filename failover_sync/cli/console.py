@@ -174,8 +174,8 @@ def env_choice(name: str, choices: dict[str, str]) -> str | None:
         return None
     value = choices.get(raw.lower())
     if value is None:
-        allowed = ", ".join(sorted(set(choices.values())))
-        raise ValueError(f"${name} is {raw!r}: expected one of {allowed}")
+        allowed = ", ".join(dict.fromkeys(choices.values()))
+        raise ValueError(f"{name}={raw!r} is not one of {allowed}")
     return value
 
 

@@ -81,7 +81,7 @@ def demo_config(directory: Path, port: int) -> str:
     """The demo's config (YAML), the same schema users write."""
     return f"""
 providers:
-  local: {{type: zonefile, directory: "{directory}"}}
+  local: {{type: zonefile, directory: "{directory}", create_missing: true}}
 zones:
   - {{name: demo.test, provider: local}}
 defaults:

@@ -10,15 +10,21 @@ import argparse
 import logging
 
 from failover_sync.cli.console import EXIT_ERROR, EXIT_OK, Output
+from failover_sync.config.environment import environment_checks
 from failover_sync.config.loader import Config, ConfigError, load_config, resolve_config_path
 from failover_sync.logs import event
 
 
-def load(args: argparse.Namespace, out: Output) -> Config | None:
-    """The config of ``-c`` (or its defaults); None after reporting every problem."""
+def load(
+    args: argparse.Namespace, out: Output, *, check_environment: bool = False
+) -> Config | None:
+    """The config of ``-c`` (or its defaults); None after reporting every problem.
+
+    ``check_environment``: also check the variables and files the config names.
+    """
     path = resolve_config_path(args.config)
     try:
-        config = load_config(path)
+        config = load_config(path, check_environment=check_environment)
     except ConfigError as exc:
         problems = [
             {"line": p.line, "path": list(p.path), "message": p.message} for p in exc.problems
@@ -30,11 +36,26 @@ def load(args: argparse.Namespace, out: Output) -> Config | None:
     return config
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def validate_verb(args: argparse.Namespace, out: Output) -> int:
-    """Exit 0 with one line when the config is valid, 1 with every problem otherwise."""
-    config = load(args, out)
+    """Exit 0 with one line when the config is valid, 1 with every problem otherwise.
+
+    Unless ``--offline``, the environment variables (``*_env``, ``url_env``) and files
+    (``*_file``) that the config names are checked too, as ``run`` would need them.
+    """
+    online = not args.offline
+    config = load(args, out, check_environment=online)
     if config is None:
         return EXIT_ERROR
-    zones, records = len(config.zones), len(config.records)
-    print(f"{config.path}: valid ({records} records in {zones} zones)")
+    variables, files = environment_checks(config)
+    checked = (
+        f"{_count(variables, 'environment variable')} and {_count(files, 'file')} checked"
+        if online
+        else "offline: environment variables and files not checked"
+    )
+    counts = f"{_count(len(config.records), 'record')} in {_count(len(config.zones), 'zone')}"
+    print(f"{config.path}: valid ({counts}; {checked})")
     return EXIT_OK

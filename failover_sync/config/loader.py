@@ -9,17 +9,22 @@ records and endpoints, and returns a frozen :class:`Config` whose records are th
 from __future__ import annotations
 
 import copy
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from failover_sync.config import messages
 from failover_sync.config import records as resolve
 from failover_sync.config import spec as schema
 from failover_sync.config.cluster_spec import ClusterSpec
+from failover_sync.config.environment import environment_checks, environment_problems
+from failover_sync.config.jsonschema import shipped_adapters
 from failover_sync.config.source import KeyPath, Source, YamlSyntaxError, format_path, parse
 from failover_sync.errors import ProviderNotInstalled
 from failover_sync.model import (
@@ -33,7 +38,7 @@ from failover_sync.model import (
     absolute_name,
 )
 from failover_sync.provider.base import Provider, ProviderOptions
-from failover_sync.provider.loader import load_provider_class
+from failover_sync.provider.loader import ENTRY_POINT_GROUP, load_provider_class
 
 if TYPE_CHECKING:
     from failover_sync.config.settings import Settings
@@ -121,34 +126,53 @@ def resolve_config_path(flag: str | None, settings: Settings | None = None) -> P
     """``-c`` flag, else ``$FAILOVER_SYNC_CONFIG``, else ``./failover-sync.yaml``."""
     if flag:
         return Path(flag)
-    if settings is not None:
-        return settings.config or Path(DEFAULT_CONFIG_FILE)
-    # The same variable that Settings reads, without importing pydantic-settings (cold start).
-    env = os.environ.get("FAILOVER_SYNC_CONFIG", "").strip()
-    return Path(env) if env else Path(DEFAULT_CONFIG_FILE)
+    if settings is None:
+        # The variable Settings reads, without importing pydantic-settings (cold start).
+        env = os.environ.get("FAILOVER_SYNC_CONFIG", "").strip()
+        return Path(env) if env else Path(DEFAULT_CONFIG_FILE)
+    return settings.config or Path(DEFAULT_CONFIG_FILE)
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate the config file at ``path``.
+def load_config(path: Path, *, check_environment: bool = False) -> Config:
+    """Read and validate the config file at ``path`` (UTF-8 text, YAML or JSON).
 
-    Raises ConfigError listing every problem (a missing or unreadable file is one problem).
+    With ``check_environment``, also check what ``run`` needs from outside the file: every
+    variable a ``*_env`` option (of a provider, or a webhook's ``url_env``) names is set, and
+    every file a provider's ``*_file`` option names can be read (:func:`environment_problems`).
+    Raises ConfigError listing every problem (a missing or unreadable file, or text that is
+    not UTF-8, is one problem).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), [Problem((), f"cannot read config: {exc.strerror}")]) from None
-    return load_config_text(text, path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        msg = (
+            f"the config is not UTF-8 text: byte {exc.start} (0x{data[exc.start]:02x}) is not "
+            "valid UTF-8; save the file as UTF-8"
+        )
+        raise ConfigError(str(path), [Problem((), msg, line)]) from None
+    return load_config_text(text, path, check_environment=check_environment)
 
 
-def load_config_text(text: str, path: Path | None = None) -> Config:
-    """Validate config ``text``; ``path`` names it in errors and anchors relative paths."""
+def load_config_text(
+    text: str, path: Path | None = None, *, check_environment: bool = False
+) -> Config:
+    """Validate config ``text``; ``path`` names it in errors and anchors relative paths.
+    ``check_environment`` as for :func:`load_config`. Raises ConfigError."""
     file = str(path) if path else "<config>"
     try:
         source = parse(text, path)
     except YamlSyntaxError as exc:
-        raise ConfigError(file, [Problem((), str(exc), exc.line)]) from None
+        raise ConfigError(file, [Problem(exc.path, str(exc), exc.line)]) from None
     builder = _Builder(source, path.parent.resolve() if path else Path.cwd())
     config = builder.build()
+    if config is not None and not builder.problems and check_environment:
+        for key_path, message in environment_problems(config):
+            builder.problem(key_path, message)
     if builder.problems:
         raise ConfigError(file, builder.problems)
     assert config is not None
@@ -163,21 +187,23 @@ class _Builder:
         self.config_dir = config_dir
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        self.listed_zones: list[Zone] = []
         for dup_path, line in source.duplicates:
             self.problems.append(Problem(dup_path, "duplicate key", line))
 
     def problem(self, path: KeyPath, message: str) -> None:
         self.problems.append(Problem(path, message, self.source.line_of(path)))
 
-    def validate(self, model: type[BaseModel], data: Any, path: KeyPath) -> Any:
-        """Validate ``data`` at ``path``; record problems and return None on failure."""
+    def validate(
+        self, model: type[BaseModel], data: Any, path: KeyPath, also: tuple[str, ...] = ()
+    ) -> Any:
+        """Validate ``data`` at ``path``; record problems and return None on failure.
+        ``also``: keys valid beside the model's own (see :func:`messages.problems`)."""
         try:
-            return model.model_validate(data)
+            return strict_validate(model, data)
         except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                loc = (*path, *err["loc"])
-                msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-                self.problem(loc, msg)
+            for loc, msg in messages.problems(model, exc.errors(include_url=False), also):
+                self.problem((*path, *loc), msg)
             return None
 
     def build(self) -> Config | None:
@@ -190,6 +216,8 @@ class _Builder:
         providers = dict(self._providers(root.providers))
         zones = list(self._zones(root.zones, providers))
         defaults = self.validate(schema.DefaultsSpec, root.defaults, ("defaults",))
+        if defaults is None:  # keep the good keys: a bad one must not fail every record too
+            defaults = _without_bad_keys(schema.DefaultsSpec, root.defaults)
         defaults = defaults or schema.DefaultsSpec()
         records: list[DesiredRecord] = []
         for name, raw in root.records.items():
@@ -207,7 +235,7 @@ class _Builder:
             owner_id=root.owner_id,
             max_change_fraction=root.max_change_fraction,
             max_unhealthy_fraction=root.max_unhealthy_fraction,
-            canaries=resolve.resolve_canaries(self, root.canaries, defaults),
+            canaries=resolve.canaries(self, root.canaries, defaults),
             config_dir=self.config_dir,
             cluster=root.cluster,
         )
@@ -223,14 +251,23 @@ class _Builder:
             except ProviderNotInstalled as exc:
                 self.problem((*path, "type"), str(exc))
                 continue
-            options = self.validate(cls.Options, spec.model_extra or {}, path)
+            kind = spec.type.strip().lower()
+            if kind not in config_types():
+                msg = f"provider type {kind!r} is for tests only, not for a config file"
+                self.problem((*path, "type"), msg)
+                continue
+            options = self.validate(cls.Options, spec.model_extra or {}, path, also=("type",))
             if options is not None:
-                yield name, ProviderConfig(name, spec.type, cls, options)
+                yield name, ProviderConfig(name, kind, cls, options)
 
     def _zones(self, raw: list[Any], providers: dict[str, ProviderConfig]) -> Iterator[Zone]:
         seen: set[str] = set()
         for index, zone_raw in enumerate(raw):
             path: KeyPath = ("zones", index)
+            listed = zone_raw.get("name") if isinstance(zone_raw, dict) else None
+            if isinstance(listed, str) and resolve.is_hostname(absolute_name(listed.strip())):
+                # Listed, even if broken: its records are not "outside every zone" too.
+                self.listed_zones.append(Zone(absolute_name(listed.strip()), ""))
             spec = self.validate(schema.ZoneSpec, zone_raw, path)
             if spec is None:
                 continue
@@ -248,7 +285,10 @@ class _Builder:
                     self.problem((*path, "provider"), msg)
                 continue
             zone_opts = self.validate(
-                providers[spec.provider].cls.ZoneOptions, spec.model_extra or {}, path
+                providers[spec.provider].cls.ZoneOptions,
+                spec.model_extra or {},
+                path,
+                also=tuple(schema.ZoneSpec.model_fields),
             )
             if zone_opts is not None:
                 yield Zone(name, spec.provider, zone_opts.model_dump())
@@ -264,9 +304,28 @@ class _Builder:
             spec = _without_bad_keys(schema.RecordSpec, raw)
             if spec is None:
                 return None
-            resolve.record(self, path, absolute_name(name), spec, defaults, zones)
+            resolve.record(
+                self, path, absolute_name(name), spec, defaults, zones, self.listed_zones
+            )
             return None
-        return resolve.record(self, path, absolute_name(name), spec, defaults, zones)
+        return resolve.record(
+            self, path, absolute_name(name), spec, defaults, zones, self.listed_zones
+        )
+
+
+def config_types() -> frozenset[str]:
+    """Provider types a config may name: every adapter this project ships (those the
+    schema describes) and any adapter installed under the entry-point group."""
+    installed = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return frozenset({*shipped_adapters(), *installed})
+
+
+def strict_validate(model: type[BaseModel], data: Any) -> Any:
+    """``model`` validated from the YAML data ``data`` with strict types: ``true`` is not a
+    number and ``"80"`` not a port. Validation goes through JSON (what YAML data is), where
+    strict mode still reads strings as paths and enum values. Raises ValidationError."""
+    # default=str: YAML reads an unquoted 2026-01-01 as a date; here it is the string written.
+    return model.model_validate_json(json.dumps(data, default=str), strict=True)
 
 
 def _without_bad_keys(model: type[BaseModel], raw: Any) -> Any:
@@ -274,7 +333,7 @@ def _without_bad_keys(model: type[BaseModel], raw: Any) -> Any:
     data = copy.deepcopy(raw)
     for _ in range(3):
         try:
-            return model.model_validate(data)
+            return strict_validate(model, data)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
                 if err["type"] == "missing" or not _drop(data, err["loc"]):
@@ -305,7 +364,11 @@ __all__ = [
     "Policy",
     "Problem",
     "ProviderConfig",
+    "config_types",
+    "environment_checks",
+    "environment_problems",
     "load_config",
     "load_config_text",
     "resolve_config_path",
+    "strict_validate",
 ]

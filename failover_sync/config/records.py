@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from failover_sync.config import spec as schema
@@ -144,25 +144,31 @@ def record(
     spec: schema.RecordSpec,
     defaults: schema.DefaultsSpec,
     zones: list[Zone],
+    listed: Sequence[Zone] = (),
 ) -> DesiredRecord | None:
-    """Resolve a validated record spec; report problems to ``rep`` and return None on any."""
+    """Resolve a validated record spec; report problems to ``rep`` and return None on any.
+
+    ``zones`` are the valid zones; ``listed`` every zone entry with a valid name, valid or
+    not: a record under a broken zone entry is not reported again (its zone's problem is),
+    only a record that no listed zone contains is "not in any configured zone".
+    """
     before = len(rep.problems)
     if not is_hostname(name, wildcard=True):
         rep.problem(path, f"{name!r} is not a valid record name")
     zone = zone_of(name, zones)
-    if zone is None:
-        listed = ", ".join(z.name for z in zones) or "none"
-        rep.problem(path, f"{name} is not in any configured zone ({listed})")
+    if zone is None and zone_of(name, [*zones, *listed]) is None:
+        names = dict.fromkeys(z.name for z in [*zones, *listed])
+        rep.problem(path, f"{name} is not in any configured zone ({', '.join(names) or 'none'})")
     rtype = _record_type(rep, path, spec)
     policy = spec.policy or defaults.policy or Policy.FAILOVER
     if rtype == "CNAME" and policy is not Policy.FAILOVER:
         rep.problem((*path, "policy"), "a CNAME RRset holds one value: use policy failover")
     if rtype == "CNAME" and zone is not None and name == zone.name:
         rep.problem(path, "a CNAME cannot be at the zone apex (RFC 1912 section 2.4)")
-    endpoints = _endpoints(rep, path, name, rtype or "A", spec, defaults)
+    endpoints = _endpoints(rep, path, name, rtype, spec, defaults)
     ordered = _order(rep, path, spec, endpoints, policy)
     mode = spec.when_all_unhealthy or defaults.when_all_unhealthy or AllUnhealthy.PUBLISH_ALL
-    fallback = _fallback(rep, path, spec, rtype or "A", mode)
+    fallback = _fallback(rep, path, spec, rtype, mode)
     if len(rep.problems) != before or zone is None or rtype is None:
         return None
     return DesiredRecord(
@@ -206,7 +212,7 @@ def _endpoints(
     rep: Reporter,
     path: KeyPath,
     name: str,
-    rtype: str,
+    rtype: str | None,
     spec: schema.RecordSpec,
     defaults: schema.DefaultsSpec,
 ) -> list[Endpoint]:
@@ -214,8 +220,13 @@ def _endpoints(
     seen: set[str] = set()
     for index, ep in enumerate(spec.records):
         ep_path = (*path, "records", index)
+        # A value is checked against the type written next to it: under a type conflict
+        # (already reported) '::1' of an AAAA endpoint is not also "not an IPv4 address".
+        own_type = ep.type or rtype
+        if own_type is None:
+            continue
         try:
-            value = canonical_value(rtype, ep.value)
+            value = canonical_value(own_type, ep.value)
         except ValueError as exc:
             rep.problem((*ep_path, "value"), str(exc))
             continue
@@ -224,19 +235,53 @@ def _endpoints(
         seen.add(value)
         merged = merged_check(defaults.health_check, spec.health_check, ep.health_check)
         check_path = ep_path if ep.health_check else path if spec.health_check else ("defaults",)
-        try:
-            check = to_health_check(merged, name.rstrip("."))
-        except ValueError as exc:
-            rep.problem((*check_path, "health_check", "expected_status"), str(exc))
-            continue
-        if check.request_timeout_seconds >= check.interval_seconds:
-            rep.problem(
-                (*check_path, "health_check", "request_timeout_seconds"),
-                f"request_timeout_seconds ({check.request_timeout_seconds:g}) must be below "
-                f"interval_seconds ({check.interval_seconds:g})",
-            )
-        out.append(Endpoint(value, ProbeTarget(value, check), ep.weight, ep.status))
+        check = _checked(rep, (*check_path, "health_check"), merged, name.rstrip("."))
+        if check is not None:
+            out.append(Endpoint(value, ProbeTarget(value, check), ep.weight, ep.status))
     return out
+
+
+def _checked(
+    rep: Reporter, path: KeyPath, merged: Mapping[str, Any], host: str
+) -> HealthCheck | None:
+    """The HealthCheck of merged settings, or None after reporting why not at ``path``
+    (the ``health_check`` mapping where the user can fix it)."""
+    try:
+        check = to_health_check(merged, host)
+    except ValueError as exc:
+        rep.problem((*path, "expected_status"), str(exc))
+        return None
+    if check.request_timeout_seconds >= check.interval_seconds:
+        rep.problem(
+            (*path, "request_timeout_seconds"),
+            f"request_timeout_seconds ({check.request_timeout_seconds:g}) must be below "
+            f"interval_seconds ({check.interval_seconds:g})",
+        )
+        return None
+    return check
+
+
+def canaries(
+    rep: Reporter, specs: list[schema.CanarySpec], defaults: schema.DefaultsSpec
+) -> tuple[ProbeTarget, ...]:
+    """Resolve ``canaries:`` into probe targets (``defaults.health_check`` merged under
+    each canary's own); problems go to ``rep`` and the canary is left out."""
+    out: list[ProbeTarget] = []
+    for index, spec in enumerate(specs):
+        path: KeyPath = ("canaries", index)
+        raw = spec.value.strip()
+        try:
+            value = str(ipaddress.ip_address(raw))
+        except ValueError:
+            if not is_hostname(absolute_name(raw)):
+                rep.problem((*path, "value"), f"{spec.value!r} is not an address or host name")
+                continue
+            value = absolute_name(raw).rstrip(".")
+        merged = merged_check(defaults.health_check, spec.health_check)
+        check = _checked(rep, (*path, "health_check"), merged, value)
+        if check is not None:
+            out.append(ProbeTarget(value, check))
+    return tuple(out)
 
 
 def _order(
@@ -284,10 +329,12 @@ def _try_canonical(raw: str) -> str:
 
 
 def _fallback(
-    rep: Reporter, path: KeyPath, spec: schema.RecordSpec, rtype: str, mode: AllUnhealthy
+    rep: Reporter, path: KeyPath, spec: schema.RecordSpec, rtype: str | None, mode: AllUnhealthy
 ) -> tuple[str, ...]:
     values: list[str] = []
     for index, raw in enumerate(spec.fallback):
+        if rtype is None:  # the type problem is reported; values cannot be checked
+            break
         try:
             values.append(canonical_value(rtype, raw))
         except ValueError as exc:
@@ -297,33 +344,3 @@ def _fallback(
     if rtype == "CNAME" and len(values) > 1:
         rep.problem((*path, "fallback"), "a CNAME RRset holds one value")
     return tuple(sorted(set(values)))
-
-
-def resolve_canaries(
-    rep: Reporter, specs: list[schema.CanarySpec], defaults: schema.DefaultsSpec
-) -> tuple[ProbeTarget, ...]:
-    """Resolve ``canaries:`` into probe targets (``defaults.health_check`` merged under)."""
-    out: list[ProbeTarget] = []
-    for index, spec in enumerate(specs):
-        path: KeyPath = ("canaries", index)
-        raw = spec.value.strip()
-        try:
-            value = str(ipaddress.ip_address(raw))
-        except ValueError:
-            if not is_hostname(absolute_name(raw)):
-                rep.problem((*path, "value"), f"{spec.value!r} is not an address or host name")
-                continue
-            value = absolute_name(raw).rstrip(".")
-        try:
-            check = to_health_check(merged_check(defaults.health_check, spec.health_check), value)
-        except ValueError as exc:
-            rep.problem((*path, "health_check", "expected_status"), str(exc))
-            continue
-        if check.request_timeout_seconds >= check.interval_seconds:
-            rep.problem(
-                (*path, "health_check", "request_timeout_seconds"),
-                "request_timeout_seconds must be below interval_seconds",
-            )
-            continue
-        out.append(ProbeTarget(value, check))
-    return tuple(out)

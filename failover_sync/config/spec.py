@@ -7,9 +7,18 @@ of :mod:`failover_sync.model`. Attribute docstrings are the config reference.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from failover_sync.config.cluster_spec import ClusterSpec
 from failover_sync.model import AllUnhealthy, EndpointStatus, Failback, Policy
@@ -25,7 +34,34 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-UpperRecordType = Annotated[RecordType, BeforeValidator(_upper)]
+def any_case_pattern(*words: str) -> str:
+    """A JSON Schema (ECMA-262) pattern matching any of ``words`` in any case:
+    ``("TCP",)`` -> ``^(?:[Tt][Cc][Pp])$``. Inline flags such as ``(?i)`` are not ECMA-262,
+    so editors would not understand them."""
+    alts = (
+        "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+        for word in words
+    )
+    return f"^(?:{'|'.join(alts)})$"
+
+
+def any_case_schema(*words: str) -> WithJsonSchema:
+    """The JSON Schema of an enum the loader accepts in any case: a pattern, with the
+    canonical spellings as ``examples`` (editors offer them for completion)."""
+    words = tuple(str(w) for w in words)
+    return WithJsonSchema(
+        {"type": "string", "pattern": any_case_pattern(*words), "examples": list(words)}
+    )
+
+
+UpperRecordType = Annotated[
+    RecordType, BeforeValidator(_upper), any_case_schema("A", "AAAA", "CNAME")
+]
+AnyCasePolicy = Annotated[Policy, BeforeValidator(_lower), any_case_schema(*Policy)]
+AnyCaseAllUnhealthy = Annotated[
+    AllUnhealthy, BeforeValidator(_lower), any_case_schema(*AllUnhealthy)
+]
+AnyCaseFailback = Annotated[Failback, BeforeValidator(_lower), any_case_schema(*Failback)]
 TTL = Annotated[int, Field(ge=0, le=2_147_483_647)]  # RFC 2181 section 8
 
 
@@ -39,7 +75,14 @@ class HealthCheckSpec(Spec):
     """Health-check settings; any of them may come from ``defaults.health_check`` or the
     record's ``health_check``."""
 
-    protocol: Annotated[Literal["HTTP", "HTTPS", "TCP"], BeforeValidator(_upper)] | None = None
+    protocol: (
+        Annotated[
+            Literal["HTTP", "HTTPS", "TCP"],
+            BeforeValidator(_upper),
+            any_case_schema("HTTP", "HTTPS", "TCP"),
+        ]
+        | None
+    ) = None
     """HTTP, HTTPS or TCP (connect only)."""
     port: int | None = Field(default=None, ge=1, le=65535)
     """Port probed on the endpoint's address (default 80, 443 for HTTPS)."""
@@ -61,7 +104,10 @@ class HealthCheckSpec(Spec):
     """Substring required in the first 5120 bytes of the body."""
     headers: dict[str, str] | None = None
     """Extra request headers."""
-    method: Annotated[Literal["GET", "HEAD"], BeforeValidator(_upper)] | None = None
+    method: (
+        Annotated[Literal["GET", "HEAD"], BeforeValidator(_upper), any_case_schema("GET", "HEAD")]
+        | None
+    ) = None
     """Request method."""
     verify_tls: bool | None = None
     """Verify the certificate chain and name for HTTPS (default true)."""
@@ -107,7 +153,7 @@ class RecordSpec(Spec):
     """A, AAAA or CNAME (here or on each endpoint)."""
     ttl: TTL | None = None
     """TTL in seconds (default ``defaults.ttl``, else 60)."""
-    policy: Annotated[Policy, BeforeValidator(_lower)] | None = None
+    policy: AnyCasePolicy | None = None
     """failover | multivalue | weighted_round_robin."""
     records: list[EndpointSpec] = Field(min_length=1)
     """The endpoints, in priority order for ``failover``."""
@@ -115,11 +161,11 @@ class RecordSpec(Spec):
     """Settings for every endpoint of this record."""
     failover_strategy: FailoverStrategySpec | None = None
     """Optional explicit primary/secondary."""
-    when_all_unhealthy: Annotated[AllUnhealthy, BeforeValidator(_lower)] | None = None
+    when_all_unhealthy: AnyCaseAllUnhealthy | None = None
     """publish_all (default) | keep | fallback."""
     fallback: list[str] = Field(default_factory=list)
     """Values published when all endpoints are unhealthy and the mode is ``fallback``."""
-    failback: Annotated[Failback, BeforeValidator(_lower)] | None = None
+    failback: AnyCaseFailback | None = None
     """auto (default) | manual: stay on the secondary until an operator acts."""
     proxied: bool | None = None
     """Cloudflare only: proxy new records (default: as the live records are)."""
@@ -134,11 +180,19 @@ class DefaultsSpec(Spec):
     """Settings merged under every record and endpoint."""
 
     ttl: TTL | None = None
-    policy: Annotated[Policy, BeforeValidator(_lower)] | None = None
-    when_all_unhealthy: Annotated[AllUnhealthy, BeforeValidator(_lower)] | None = None
-    failback: Annotated[Failback, BeforeValidator(_lower)] | None = None
+    """TTL in seconds of every record that sets none (else 60)."""
+    policy: AnyCasePolicy | None = None
+    """Policy of every record that sets none: failover (default) | multivalue |
+    weighted_round_robin."""
+    when_all_unhealthy: AnyCaseAllUnhealthy | None = None
+    """What records publish when all endpoints are unhealthy: publish_all (default) | keep |
+    fallback."""
+    failback: AnyCaseFailback | None = None
+    """auto (default) | manual, for every record that sets none."""
     health_check: HealthCheckSpec | None = None
+    """Health-check settings under every record's and endpoint's own."""
     hold_down_seconds: float | None = Field(default=None, ge=0)
+    """Flap damping of every record that sets none, seconds (else 0)."""
 
 
 class CanarySpec(Spec):
@@ -154,16 +208,17 @@ class CanarySpec(Spec):
 class ProviderSpec(BaseModel):
     """A named provider instance: ``type`` plus the adapter's own options."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
 
     type: str = Field(min_length=1)
-    """Adapter name: zonefile, powerdns, rfc2136, route53, cloudflare."""
+    """Adapter name, any case: zonefile, powerdns, rfc2136, route53, cloudflare, ... (the
+    adapter's distribution must be installed, e.g. ``pip install failover-sync-route53``)."""
 
 
 class ZoneSpec(BaseModel):
     """A zone and the provider instance that serves it; other keys go to the adapter."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
 
     name: str = Field(min_length=1)
     """Zone apex, e.g. ``example.com`` (trailing dot optional)."""
@@ -210,15 +265,16 @@ class WebhookSpec(Spec):
 
 
 class RootSpec(Spec):
-    """The top level of the config file; records are validated one by one."""
+    """The top level of the config file; providers, zones, defaults and records are validated
+    one by one (each problem reported where it is, the rest still checked)."""
 
-    providers: dict[str, dict[str, Any]] = Field(min_length=1)
+    providers: dict[str, Any] = Field(min_length=1)
     """Named provider instances."""
-    zones: list[dict[str, Any]] = Field(min_length=1)
+    zones: list[Any] = Field(min_length=1)
     """Zones and their providers."""
-    defaults: dict[str, Any] = Field(default_factory=dict)
+    defaults: Any = Field(default_factory=dict)
     """Merged under every record and endpoint."""
-    records: dict[str, dict[str, Any]] = Field(min_length=1)
+    records: dict[str, Any] = Field(min_length=1)
     """Managed RRsets keyed by FQDN."""
     resync_seconds: float = Field(default=60.0, ge=1.0)
     """Seconds between full resyncs that repair drift."""

@@ -11,7 +11,25 @@ asked to change keep their data; comments and layout are rewritten in dnspython'
 form.
 
 Writes are compare-and-swap: if an RRset no longer holds the values that were read (someone
-edited the file meanwhile), the apply raises TransientProviderError and the reconciler re-reads.
+edited the file meanwhile, or created an RRset read as absent), the apply raises
+StaleRRsetError and the controller re-reads. A change that breaks the CNAME rule (RFC 1034
+section 3.6.2) is a permanent ProviderError naming the record.
+
+Layouts this keeps (the server that serves the file must still read it after our write):
+
+- **owner, group and mode** of the file: the temporary file gets them (``fchown``, ``chmod``)
+  before the rename. When the controller may not give it that owner/group (not root, not the
+  owner, or not in the group), the write **fails** with a ProviderError naming the file and
+  the owner:group it must keep, and the file is left as it was: a file the server cannot read
+  (Knot running as ``knot`` with ``root:knot 0640``) would keep the old answer served with
+  nothing said, which is worse than a loud error. Run the controller as the file's owner, in
+  its group, or as root.
+- **a symlinked zone file** is written through to its target (the temporary file is made in
+  the target's folder and renamed over the target); the link stays a link.
+
+A missing zone file or folder is an error naming the path (a typo in ``directory:`` would
+otherwise publish into a file nobody serves). ``create_missing: true`` creates them, with a
+new zone holding an SOA and one NS (:func:`new_zone`).
 """
 
 from __future__ import annotations
@@ -36,10 +54,11 @@ import dns.zone
 from dns.rdataset import from_rdata, from_text_list
 from pydantic import Field
 
-from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync.errors import ProviderError
 from failover_sync.logs import event
 from failover_sync.model import Change, RecordKey, RRset, Zone
 from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
+from failover_sync.provider.kit import StaleRRsetError
 
 DEFAULT_ZONE_TTL = 3600
 _MKSTEMP_RANDOM = "[a-z0-9_]{8}"
@@ -51,6 +70,9 @@ class ZoneFileOptions(ProviderOptions):
 
     directory: Path = Field(default=Path("zones"))
     """Folder of the zone files, relative to the config file's folder."""
+    create_missing: bool = False
+    """Create a missing folder and zone file (a new zone with an SOA and one NS) instead of
+    reporting them as errors."""
 
 
 class ZoneFileProvider(Provider):
@@ -77,10 +99,30 @@ class ZoneFileProvider(Provider):
         if changes:
             await asyncio.to_thread(self._apply, zone, changes)
 
+    @property
+    def create_missing(self) -> bool:
+        assert isinstance(self.options, ZoneFileOptions)
+        return self.options.create_missing
+
+    def _missing(self, zone: Zone, path: Path) -> ProviderError:
+        where = (
+            f"folder {self.directory} does not exist"
+            if not self.directory.is_dir()
+            else f"zone file {path} does not exist"
+        )
+        return ProviderError(
+            f"{where}: check directory: of provider {self.name} and the zone name (or set "
+            "create_missing: true to create a new zone with an SOA and NS)",
+            provider=self.name,
+            zone=zone.name,
+        )
+
     def _list(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
         path = self.path_of(zone)
         if not path.exists():
-            return []
+            if self.create_missing:
+                return []
+            raise self._missing(zone, path)
         parsed = self._read(zone, path)
         return [rr for key in keys if (rr := _get(parsed, key)) is not None]
 
@@ -98,21 +140,27 @@ class ZoneFileProvider(Provider):
 
     def _apply(self, zone: Zone, changes: Sequence[Change]) -> None:
         path = self.path_of(zone)
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ProviderError(
-                f"cannot create {self.directory}: {exc.strerror}", provider=self.name
-            ) from None
-        with _locked(self.directory):
-            self._remove_stale_temporaries(path, zone)
+        if not path.exists():
+            if not self.create_missing:
+                raise self._missing(zone, path)
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ProviderError(
+                    f"cannot create {self.directory}: {exc.strerror}", provider=self.name
+                ) from None
+        # Write through a symlink: the target is replaced, the link stays.
+        target = Path(os.path.realpath(path))
+        with _locked(target.parent):
+            self._remove_stale_temporaries(target, zone)
             parsed = self._read(zone, path) if path.exists() else new_zone(zone.name)
             for change in changes:
                 live = _get(parsed, change.key)
                 if (live.values if live else ()) != change.before:
-                    raise TransientProviderError(
+                    raise StaleRRsetError(
                         f"{change.name} {change.type} changed since it was read "
-                        f"(now {list(live.values) if live else []})",
+                        f"(now {list(live.values) if live else []}) in {path}; nothing was "
+                        "written",
                         provider=self.name,
                         zone=zone.name,
                     )
@@ -122,7 +170,7 @@ class ZoneFileProvider(Provider):
                 )
                 parsed.replace_rdataset(change.name, rdataset)
             bump_serial(parsed)
-            self._write(parsed, path, zone)
+            self._write(parsed, target, zone)
 
     def _remove_stale_temporaries(self, path: Path, zone: Zone) -> None:
         """Delete the temporary files of ``path`` that a writer killed between ``mkstemp`` and
@@ -131,19 +179,20 @@ class ZoneFileProvider(Provider):
         names ``mkstemp`` makes for this zone match (not those of a zone whose name starts
         with this one's file name); a file that cannot be removed is logged and skipped."""
         stale = re.compile(rf"\.{re.escape(path.name)}\.{_MKSTEMP_RANDOM}\.tmp")
+        folder = path.parent
         try:
-            names = [e.name for e in os.scandir(self.directory) if stale.fullmatch(e.name)]
+            names = [e.name for e in os.scandir(folder) if stale.fullmatch(e.name)]
         except OSError:
             return  # the read or the write that follows reports the folder's problem
         for name in sorted(names):
             try:
-                (self.directory / name).unlink(missing_ok=True)
+                (folder / name).unlink(missing_ok=True)
             except OSError as exc:
                 event(
                     logging.WARNING,
                     "zonefile_stale_temporary_kept",
                     zone=zone.name,
-                    file=str(self.directory / name),
+                    file=str(folder / name),
                     reason=exc.strerror or str(exc),
                 )
                 continue
@@ -151,20 +200,29 @@ class ZoneFileProvider(Provider):
                 logging.INFO,
                 "zonefile_stale_temporary_removed",
                 zone=zone.name,
-                file=str(self.directory / name),
+                file=str(folder / name),
             )
 
     def _write(self, parsed: dns.zone.Zone, path: Path, zone: Zone) -> None:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
+        """Replace ``path`` (a real file, symlinks resolved) atomically, keeping its owner,
+        group and mode. Raises ProviderError when they cannot be kept or the write fails."""
+        try:
+            st: os.stat_result | None = path.stat()
+        except FileNotFoundError:
+            st = None
+        mode = st.st_mode & 0o7777 if st else 0o644
+        folder = path.parent
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
                 parsed.to_file(handle, sorted=True, relativize=True, want_origin=True)
                 handle.flush()
+                if st is not None:
+                    _keep_owner(handle.fileno(), st, path, self.name, zone.name)
+                os.fchmod(handle.fileno(), mode)
                 os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
             os.replace(tmp, path)
-            dir_fd = os.open(self.directory, os.O_RDONLY)
+            dir_fd = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
@@ -174,6 +232,28 @@ class ZoneFileProvider(Provider):
             raise ProviderError(
                 f"cannot write zone file {path}: {exc.strerror}", provider=self.name, zone=zone.name
             ) from None
+        except ProviderError:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _keep_owner(fd: int, st: os.stat_result, path: Path, provider: str, zone: str) -> None:
+    """Give the open temporary file ``fd`` the owner and group of ``st`` (the file it will
+    replace). Raises ProviderError when this process may not (see the module docstring)."""
+    mine = os.fstat(fd)
+    if (mine.st_uid, mine.st_gid) == (st.st_uid, st.st_gid):
+        return
+    try:
+        os.fchown(fd, st.st_uid, st.st_gid)
+    except PermissionError:
+        raise ProviderError(
+            f"cannot keep owner and group {st.st_uid}:{st.st_gid} of zone file {path} "
+            f"(this process runs as {os.geteuid()}:{os.getegid()}); nothing was written, "
+            "because a file the DNS server cannot read would keep the old answer served: run "
+            "failover-sync as the file's owner, in its group, or as root",
+            provider=provider,
+            zone=zone,
+        ) from None
 
 
 @contextmanager
@@ -209,8 +289,9 @@ def _check_cname_rule(parsed: dns.zone.Zone, change: Change, provider: str, zone
     others -= {"RRSIG", "NSEC", "NSEC3"}
     if others and (change.type == "CNAME" or "CNAME" in others):
         raise ProviderError(
-            f"{change.name} has {', '.join(sorted(others))}: a CNAME cannot share its name "
-            "with other data (RFC 1034 section 3.6.2)",
+            f"cannot write {change.name} {change.type}: the name has "
+            f"{', '.join(sorted(others))}, and a CNAME cannot share its name with other data "
+            "(RFC 1034 section 3.6.2); nothing was written",
             provider=provider,
             zone=zone,
         )

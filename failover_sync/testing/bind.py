@@ -72,10 +72,23 @@ def default_zones() -> list[BindZone]:
 
 
 class BindServer:
-    """A ``named`` process serving ``zones`` on 127.0.0.1:``port`` from ``directory``."""
+    """A ``named`` process serving ``zones`` on 127.0.0.1:``port`` from ``directory``.
 
-    def __init__(self, directory: Path, zones: Sequence[BindZone] | None = None) -> None:
+    ``statements``, when given, replace the key ``include`` and the generated ``zone``
+    statements of ``named.conf`` (a README recipe, as printed, with its paths pointed at
+    :attr:`key_file` and :meth:`zone_file`); ``zones`` still name the files written and the
+    SOAs waited for.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        zones: Sequence[BindZone] | None = None,
+        *,
+        statements: str | None = None,
+    ) -> None:
         self.directory = directory
+        self.statements = statements
         self.zones = list(zones) if zones is not None else default_zones()
         self.address = "127.0.0.1"
         self.port = free_dns_port(self.address)
@@ -120,12 +133,17 @@ class BindServer:
             "    notify no;",
             "};",
             "controls { };",
-            f'include "{self.key_file}";',
         ]
+        if self.statements is None:
+            parts.append(f'include "{self.key_file}";')
+        else:
+            parts.append(self.statements)
         for zone in self.zones:
-            zone_file = d / f"{zone.name}.zone"
+            zone_file = self.zone_file(zone.name)
             zone_file.write_text(self.zone_text(zone))
             (d / f"{zone.name}.zone.jnl").unlink(missing_ok=True)
+            if self.statements is not None:
+                continue
             parts += [
                 f'zone "{zone.name}" {{',
                 f'    type primary; file "{zone_file}";',
@@ -134,6 +152,10 @@ class BindServer:
                 "};",
             ]
         (d / "named.conf").write_text("\n".join(parts) + "\n")
+
+    def zone_file(self, zone: str) -> Path:
+        """The master file of ``zone`` (no trailing dot)."""
+        return self.directory / f"{zone.rstrip('.')}.zone"
 
     @staticmethod
     def zone_text(zone: BindZone) -> str:
@@ -214,9 +236,11 @@ class BindServer:
 
 
 @contextlib.contextmanager
-def bind_server(directory: Path, zones: Sequence[BindZone] | None = None) -> Iterator[BindServer]:
+def bind_server(
+    directory: Path, zones: Sequence[BindZone] | None = None, *, statements: str | None = None
+) -> Iterator[BindServer]:
     """A started :class:`BindServer`, stopped on exit."""
-    server = BindServer(directory, zones)
+    server = BindServer(directory, zones, statements=statements)
     server.start()
     try:
         yield server

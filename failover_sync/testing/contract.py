@@ -9,6 +9,8 @@ Every adapter's tests subclass :class:`ProviderContract` and supply three pytest
 ``broken_zone``
     a Zone for which reading fails permanently (no such zone, unparsable file)
 
+and may set the class attribute :attr:`ProviderContract.create_if_absent`.
+
 Each case runs its own event loop with ``asyncio.run`` so that adapters with async clients
 are created and closed inside it.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -26,6 +28,7 @@ from failover_sync.health.probes import Prober
 from failover_sync.model import Action, Change, DesiredRecord, ProbeResult, ProbeTarget, RRset, Zone
 from failover_sync.plan.guards import GuardChain, standard_chain
 from failover_sync.provider.base import Provider
+from failover_sync.provider.kit import StaleRRsetError
 
 MakeProvider = Callable[[], Provider]
 
@@ -79,7 +82,17 @@ def _run(coro_fn: Callable[[], Awaitable[None]]) -> None:
 
 
 class ProviderContract:
-    """The behaviour every adapter promises; subclass it in the adapter's tests."""
+    """The behaviour every adapter promises; subclass it in the adapter's tests.
+
+    ``create_if_absent`` says what a write of an RRset read as absent (``Change.before ==
+    ()``) does when the RRset exists by then: ``True`` (the API has create-if-absent or a
+    compare before the write) refuses with StaleRRsetError and leaves the live RRset alone;
+    ``False`` (the API has no compare-and-swap: say why in the adapter's docs) overwrites it;
+    ``None`` (not declared, or a stand-in laxer than the API) accepts either, as long as a
+    refusal leaves the live RRset alone and is transient and a write holds our values.
+    """
+
+    create_if_absent: ClassVar[bool | None] = None
 
     @staticmethod
     def names(zone: Zone) -> tuple[str, str, str]:
@@ -194,6 +207,40 @@ class ProviderContract:
                 b = RRset.of(api, "A", 60, ["192.0.2.2"])
                 await provider.apply(zone, [upsert(a), upsert(b)])
                 assert await provider.list_rrsets(zone, [a.key]) == [a]
+            finally:
+                await provider.aclose()
+
+        _run(case)
+
+    def test_create_over_an_existing_rrset(self, make_provider: MakeProvider, zone: Zone) -> None:
+        """A change with ``before == ()`` (read as absent) meets an RRset someone created
+        since: create-if-absent refuses it (StaleRRsetError) and theirs stays."""
+
+        async def case() -> None:
+            provider = make_provider()
+            try:
+                app, _, _ = self.names(zone)
+                theirs = RRset.of(app, "A", 60, ["198.51.100.7"])
+                ours = RRset.of(app, "A", 60, ["192.0.2.1"])
+                await provider.apply(zone, [upsert(theirs)])
+                refused: ProviderError | None = None
+                try:
+                    await provider.apply(zone, [upsert(ours)])
+                except ProviderError as exc:
+                    refused = exc
+                live = await provider.list_rrsets(zone, [(app, "A")])
+                if self.create_if_absent is True:
+                    assert isinstance(refused, StaleRRsetError), refused
+                if self.create_if_absent is False:
+                    assert refused is None, refused
+                if refused is None:
+                    # None: an API (or stand-in) may merge; it must still hold ours.
+                    assert live == [ours] or self.create_if_absent is None, live
+                    assert live, live
+                    assert "192.0.2.1" in live[0].values, live
+                else:
+                    assert isinstance(refused, TransientProviderError), refused
+                    assert live == [theirs]
             finally:
                 await provider.aclose()
 

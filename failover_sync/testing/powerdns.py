@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sqlite3
+import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ SCHEMA = Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql")
 PACKAGES = "pdns-server pdns-backend-sqlite3"
 READY_SECONDS = 10.0
 ADDRESS = "127.0.0.1"
+RFC2136_SETTINGS = {"dnsupdate": "yes", "allow-dnsupdate-from": "127.0.0.0/8"}
+"""pdns.conf lines for PowerDNS as an RFC 2136 server (keys per zone: :meth:`allow_rfc2136`)."""
 
 
 @dataclass
@@ -146,6 +149,37 @@ class PowerDNS:
         """Every RRset of ``zone`` as the API lists it (with comments)."""
         data = self.api("GET", f"/zones/{zone}")
         return list(data["rrsets"])
+
+    def pdnsutil(self, *args: str) -> str:
+        """Run ``pdnsutil --config-dir=<folder> args...``; its stdout. Raises RuntimeError
+        with pdnsutil's output when it fails."""
+        binary = require_binary("pdnsutil", PACKAGES)
+        done = subprocess.run(
+            [binary, f"--config-dir={self.directory}", *args], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pdnsutil {' '.join(args[:2])}: {done.stderr or done.stdout}")
+        return done.stdout
+
+    def allow_rfc2136(
+        self,
+        zone: str,
+        key_name: str,
+        secret: str,
+        algorithm: str = "hmac-sha256",
+        *,
+        update: bool = True,
+        transfer: bool = True,
+    ) -> None:
+        """Take RFC 2136 updates (and AXFR) of ``zone`` signed with the key: ``pdnsutil
+        import-tsig-key``, then the zone's ``TSIG-ALLOW-DNSUPDATE`` / ``TSIG-ALLOW-AXFR``
+        metadata. The server must run with :data:`RFC2136_SETTINGS`."""
+        plain = zone.rstrip(".")
+        self.pdnsutil("import-tsig-key", key_name, algorithm, secret)
+        if update:
+            self.pdnsutil("set-meta", plain, "TSIG-ALLOW-DNSUPDATE", key_name)
+        if transfer:
+            self.pdnsutil("set-meta", plain, "TSIG-ALLOW-AXFR", key_name)
 
     def query(self, name: str, rtype: str = "A", *, timeout: float = 2.0) -> tuple[str, ...]:
         """Sorted values that the server answers for ``name``/``rtype`` (empty: no data)."""

@@ -3,6 +3,10 @@ data "aws_partition" "current" {}
 locals {
   partition = data.aws_partition.current.partition
   zone_arns = [for id in var.hosted_zone_ids : "arn:${local.partition}:route53:::hostedzone/${id}"]
+  # Each managed name has its ownership marker TXT `_failover-sync.<name>`, written in the
+  # same change batch (providers/route53/README.md, least-privilege IAM policy).
+  record_names_with_markers = flatten([for n in var.managed_record_names : [n, "_failover-sync.${n}"]])
+  record_types_with_marker  = distinct(concat(var.record_types, ["TXT"]))
   secret_arns = compact(concat(
     [var.cloudflare_token_secret_arn],
     values(var.extra_secrets),
@@ -35,17 +39,17 @@ data "aws_iam_policy_document" "route53" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
-      values   = var.managed_record_names
+      values   = local.record_names_with_markers
     }
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "route53:ChangeResourceRecordSetsRecordTypes"
-      values   = var.record_types
+      values   = local.record_types_with_marker
     }
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "route53:ChangeResourceRecordSetsActions"
-      values   = ["UPSERT"]
+      values   = ["CREATE", "UPSERT"]
     }
   }
   statement {

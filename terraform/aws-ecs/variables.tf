@@ -81,13 +81,13 @@ variable "hosted_zone_ids" {
 }
 
 variable "managed_record_names" {
-  description = "Names the task may change in those zones: lower case, no trailing dot (as Route 53 normalises them)."
+  description = "Names the task may change in those zones: lower case, no trailing dot (as Route 53 normalises them). Their ownership markers _failover-sync.<name> are added by the module."
   type        = list(string)
   default     = []
 }
 
 variable "record_types" {
-  description = "Record types the task may change."
+  description = "Record types the task may change (TXT, for the ownership markers, is always added)."
   type        = list(string)
   default     = ["A", "AAAA", "CNAME"]
 }

@@ -27,7 +27,7 @@ def write_config(tmp_path: Path, port: int, extra: str = "") -> None:
     )
     (tmp_path / "failover-sync.yaml").write_text(f"""\
 providers:
-  local: {{type: zonefile, directory: zones}}
+  local: {{type: zonefile, directory: zones, create_missing: true}}
 zones:
   - {{name: example.test, provider: local}}
 defaults:

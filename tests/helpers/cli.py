@@ -20,7 +20,7 @@ def write_config(tmp_path: Path, port: int, policy: str = "failover", extra: str
     path = tmp_path / "failover-sync.yaml"
     path.write_text(f"""\
 providers:
-  local: {{type: zonefile, directory: zones}}
+  local: {{type: zonefile, directory: zones, create_missing: true}}
 zones:
   - {{name: example.test, provider: local}}
 defaults:

@@ -102,7 +102,12 @@ def assert_hidden(secret: str, *texts: str) -> None:
 def test_powerdns_api_key(debug_log: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
     key = "pdns-secret-key-8c1f0e2d4b6a"
     monkeypatch.setenv("PDNS_TEST_KEY", key)
-    server = FaultServer(body=b'{"name": "example.test.", "rrsets": []}').start()
+    soa = (  # every zone has its SOA: an answer without it is malformed, not empty
+        b'{"name": "example.test.", "type": "SOA", "ttl": 3600, "records": [{"content": '
+        b'"ns1.example.test. hostmaster.example.test. 1 10800 3600 604800 3600", '
+        b'"disabled": false}]}'
+    )
+    server = FaultServer(body=b'{"name": "example.test.", "rrsets": [' + soa + b"]}").start()
     try:
         options = PowerDNSOptions(url=server.url, api_key_env="PDNS_TEST_KEY")
         zone = Zone("example.test.", "pdns")

@@ -34,8 +34,8 @@ from failover_sync.model import RRset
 from failover_sync.provider.zonefile import ZoneFileOptions, ZoneFileProvider
 
 async def main() -> None:
-    provider = ZoneFileProvider("local", ZoneFileOptions(directory=Path(sys.argv[1])),
-                                config_dir=Path("."))
+    options = ZoneFileOptions(directory=Path(sys.argv[1]), create_missing=True)
+    provider = ZoneFileProvider("local", options, config_dir=Path("."))
     zone = Zone({ZONE.name!r}, "local")
     values = {VALUES!r}
     while True:
@@ -81,7 +81,9 @@ def test_kill_9_leaves_old_or_new_file_and_restart_converges(tmp_path: Path) -> 
     desired = {ZONE: [DesiredRecord(NAME, "A", 30, ZONE.name, Policy.FAILOVER, endpoints)]}
 
     def restart() -> None:
-        provider = ZoneFileProvider("local", ZoneFileOptions(directory=zones), config_dir=Path())
+        provider = ZoneFileProvider(
+            "local", ZoneFileOptions(directory=zones, create_missing=True), config_dir=Path()
+        )
         controller = Controller(
             desired=desired,
             providers={"local": provider},

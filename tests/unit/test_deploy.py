@@ -65,7 +65,64 @@ def test_ecs_task_role_is_the_route53_readme_policy() -> None:
         if ("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsActions") in expected:
             assert conditions[
                 ("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsActions")
-            ] == ["UPSERT"]
+            ] == ["CREATE", "UPSERT"]
+
+
+NAMES_KEY = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+TYPES_KEY = "route53:ChangeResourceRecordSetsRecordTypes"
+ACTIONS_KEY = "route53:ChangeResourceRecordSetsActions"
+
+
+def _readme_write_condition() -> dict[str, list[str]]:
+    readme = (ROOT / "providers" / "route53" / "README.md").read_text()
+    block = re.search(r"## Least-privilege IAM policy.*?```json\n(.*?)```", readme, re.S)
+    assert block is not None
+    statements = {s["Sid"]: s for s in json.loads(block[1])["Statement"]}
+    condition = statements["WriteManagedRecordsOnly"]["Condition"]["ForAllValues:StringEquals"]
+    return {k: list(v) for k, v in condition.items()}
+
+
+def test_readme_iam_policy_grants_the_ownership_markers() -> None:
+    """The first apply writes each name and its marker ``_failover-sync.<name>`` TXT in one
+    change batch, with CREATE for RRsets read as absent: the policy must allow all of it."""
+    condition = _readme_write_condition()
+    names = condition[NAMES_KEY]
+    managed = [n for n in names if not n.startswith("_failover-sync.")]
+    assert managed
+    assert sorted(names) == sorted(managed + [f"_failover-sync.{n}" for n in managed])
+    assert "TXT" in condition[TYPES_KEY]
+    assert {"A", "AAAA"} <= set(condition[TYPES_KEY])
+    assert condition[ACTIONS_KEY] == ["CREATE", "UPSERT"]
+
+
+def _flatten_with_markers(names: list[str]) -> list[str]:
+    """What ``flatten([for n in names : [n, "_failover-sync.${n}"]])`` is in Terraform."""
+    return [item for n in names for item in (n, f"_failover-sync.{n}")]
+
+
+def test_ecs_task_role_grants_the_ownership_markers() -> None:
+    """The task role's name and type conditions are the locals that add the markers and TXT;
+    evaluated on the README's managed names they give exactly the README's lists."""
+    with (ROOT / "terraform" / "aws-ecs" / "iam.tf").open() as handle:
+        parsed = _unquote(hcl2.load(handle))
+    (local_block,) = parsed["locals"]
+    assert local_block["record_names_with_markers"] == (
+        '${flatten([for n in var.managed_record_names : [n, "_failover-sync.${n}"]])}'
+    )
+    assert local_block["record_types_with_marker"] == (
+        '${distinct(concat(var.record_types, ["TXT"]))}'
+    )
+    route53 = next(
+        d["aws_iam_policy_document"]["route53"] for d in parsed["data"] if "route53" in str(d)
+    )
+    write = _statements(route53)["WriteManagedRecordsOnly"]
+    values = {c["variable"]: c["values"] for c in write["condition"]}
+    assert values[NAMES_KEY] == "${local.record_names_with_markers}"
+    assert values[TYPES_KEY] == "${local.record_types_with_marker}"
+    assert values[ACTIONS_KEY] == ["CREATE", "UPSERT"]
+    readme = _readme_write_condition()
+    managed = [n for n in readme[NAMES_KEY] if not n.startswith("_failover-sync.")]
+    assert _flatten_with_markers(managed) == readme[NAMES_KEY]
 
 
 def test_configs_shipped_with_the_deployments_validate() -> None:

@@ -18,7 +18,8 @@ token's :class:`~failover_sync_cloudflare.budget.RequestBudget`; a read starts o
 (``max_retries=0``): it is not idempotent, so only the core retries it, after a fresh read.
 A 429 blocks the token for its ``Retry-After``. SDK errors pass through unchanged;
 :mod:`failover_sync_cloudflare.errors` classifies them. An answer that cannot be read (not
-JSON, ``result`` not a list, a record field missing or of the wrong type) is raised as
+JSON, ``result`` not a list, a record field missing or of the wrong type, or larger than
+``max_answer_bytes``: :mod:`.bounded`) is raised as
 :class:`~failover_sync_cloudflare.errors.MalformedAnswer`.
 """
 
@@ -32,8 +33,9 @@ from cloudflare.types.dns import RecordBatchResponse, record_batch_params
 from cloudflare.types.dns.batch_patch_param import BatchPatchParam
 from pydantic import SecretStr
 
-from failover_sync.model import absolute_name
+from failover_sync import absolute_name
 from failover_sync_cloudflare.batch import LiveRecord, Ops, Patch, Post, canonical_content
+from failover_sync_cloudflare.bounded import DEFAULT_LIMIT, AnswerTooLarge, BoundedTransport
 from failover_sync_cloudflare.budget import RequestBudget
 from failover_sync_cloudflare.errors import MALFORMED, MalformedAnswer, retry_after
 
@@ -56,13 +58,17 @@ class CloudflareAPI:
         max_retries: int = 2,
         timeout: float = 30.0,
         per_page: int = 100,
+        max_answer_bytes: int = DEFAULT_LIMIT,
     ) -> None:
         self._budget = budget
         self._need = 1 + max_retries
         self._per_page = per_page
         self.requests = 0
         """HTTP requests sent by this client (retries included)."""
-        self._http = cloudflare.DefaultAsyncHttpxClient(event_hooks={"request": [self._on_request]})
+        self._http = cloudflare.DefaultAsyncHttpxClient(
+            event_hooks={"request": [self._on_request]},
+            transport=BoundedTransport(max_answer_bytes),
+        )
         self._client = cloudflare.AsyncCloudflare(
             api_token=token.get_secret_value(),
             base_url=base_url,
@@ -98,15 +104,24 @@ class CloudflareAPI:
             raise
         except MALFORMED as exc:
             raise MalformedAnswer.of("zones.list", exc) from exc
+        except cloudflare.APIConnectionError as exc:
+            _too_large("zones.list", exc)
+            raise
         return None
 
-    async def list_records(self, zone_id: str, name: str, rtype: str | None) -> list[LiveRecord]:
-        """Every record named ``name`` (of ``rtype`` when given), all pages.
+    async def list_records(
+        self, zone_id: str, name: str | None, rtype: str | None, *, per_page: int | None = None
+    ) -> list[LiveRecord]:
+        """Every record named ``name`` (every record of the zone when None; of ``rtype``
+        when given), all pages of ``per_page`` records.
 
         A page shorter than ``per_page`` is the last one, so the usual cost is one request;
         otherwise the SDK asks for the next page until an empty one comes back.
         """
-        kwargs: dict[str, Any] = {"name": {"exact": name.rstrip(".")}, "per_page": self._per_page}
+        size = per_page or self._per_page
+        kwargs: dict[str, Any] = {"per_page": size}
+        if name is not None:
+            kwargs["name"] = {"exact": name.rstrip(".")}
         if rtype is not None:
             kwargs["type"] = rtype
         out: list[LiveRecord] = []
@@ -116,7 +131,7 @@ class CloudflareAPI:
             while True:
                 result = _result_list(page)
                 out.extend(_live(record) for record in result)
-                if len(result) < self._per_page or not page.has_next_page():
+                if len(result) < size or not page.has_next_page():
                     return out
                 self._admit()
                 page = await page.get_next_page()
@@ -125,6 +140,9 @@ class CloudflareAPI:
             raise
         except MALFORMED as exc:
             raise MalformedAnswer.of("dns.records.list", exc) from exc
+        except cloudflare.APIConnectionError as exc:
+            _too_large("dns.records.list", exc)
+            raise
 
     async def batch(self, zone_id: str, ops: Ops) -> None:
         """Send ``ops`` as one ``dns.records.batch`` call (one transaction)."""
@@ -143,10 +161,19 @@ class CloudflareAPI:
             raise
         except MALFORMED as exc:
             raise MalformedAnswer.of("dns.records.batch", exc) from exc
+        except cloudflare.APIConnectionError as exc:
+            _too_large("dns.records.batch", exc)
+            raise
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
         await self._client.close()
+
+
+def _too_large(call: str, exc: cloudflare.APIConnectionError) -> None:
+    """Raise MalformedAnswer when the SDK's connection error is our answer-size bound."""
+    if isinstance(exc.__cause__, AnswerTooLarge):
+        raise MalformedAnswer(f"{call}: {exc.__cause__}") from exc
 
 
 def _result_list(page: Any) -> list[Any]:

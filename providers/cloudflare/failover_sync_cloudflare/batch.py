@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from failover_sync.model import Action, Change, RecordKey, RRset, absolute_name
+from failover_sync import Action, Change, RecordKey, RRset, absolute_name
 
 AUTOMATIC_TTL = 1
 """Cloudflare's TTL value for "automatic" (300 s today)."""

@@ -7,15 +7,16 @@
     ├── APIStatusError
     │   ├── 429 RateLimitError                 -> TransientProviderError(retry_after=Retry-After)
     │   ├── 408, 409, 5xx                      -> TransientProviderError
-    │   ├── 404 with code 81044                -> TransientProviderError (a record vanished
+    │   ├── 404 with code 81044                -> StaleRRsetError (a record vanished
     │   │                                         since it was read: re-read and re-plan)
     │   ├── 401, 403                           -> ProviderError (token scope), Cloudflare's text
     │   └── other 4xx (81053, 81057, 81058...) -> ProviderError with Cloudflare's codes and text
     └── APIResponseValidationError             -> ProviderError
     BudgetExhausted (ours, nothing was sent)   -> TransientProviderError(retry_after=wait)
-    MalformedAnswer (ours: a 2xx answer that   -> ProviderError
-      is not JSON, or a field missing or of
-      the wrong type)
+    MalformedAnswer (ours: a 2xx answer that   -> failover_sync.MalformedAnswer (permanent)
+      is not JSON, a field missing or of the
+      wrong type, or an answer larger than
+      max_answer_bytes: see .bounded)
 
 An HTML error page with a 5xx status is an APIStatusError like any 5xx (transient); with 200 it
 is a MalformedAnswer: the SDK does not validate answers (``_strict_response_validation`` off),
@@ -36,7 +37,8 @@ from typing import Any
 import cloudflare
 import httpx
 
-from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync import MalformedAnswer as CoreMalformedAnswer
+from failover_sync import ProviderError, StaleRRsetError, TransientProviderError
 from failover_sync_cloudflare.budget import BudgetExhausted
 
 PERMISSIONS_HINT = (
@@ -101,7 +103,7 @@ def _describe(errors: list[tuple[int, str]]) -> str:
 def classify(exc: Exception, *, provider: str, zone: str) -> ProviderError:
     """The core error for ``exc`` (an SDK error, BudgetExhausted or MalformedAnswer)."""
     if isinstance(exc, MalformedAnswer):
-        return ProviderError(
+        return CoreMalformedAnswer(
             f"Cloudflare API: malformed answer to {exc}", provider=provider, zone=zone
         )
     if isinstance(exc, BudgetExhausted):
@@ -126,7 +128,7 @@ def classify(exc: Exception, *, provider: str, zone: str) -> ProviderError:
         if status in (408, 409) or status >= 500:
             return TransientProviderError(text, provider=provider, zone=zone)
         if STALE_RECORD_CODES & {code for code, _ in errors}:
-            return TransientProviderError(
+            return StaleRRsetError(
                 f"{text} (changed since it was read)", provider=provider, zone=zone
             )
         if status in (401, 403):

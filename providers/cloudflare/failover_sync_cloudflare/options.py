@@ -13,8 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
-from failover_sync.errors import ProviderError
-from failover_sync.provider.base import ProviderOptions
+from failover_sync import ProviderError, ProviderOptions
 
 DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a variable name, no secret)
 """The SDK's own variable for the API token."""
@@ -56,7 +55,20 @@ class CloudflareOptions(ProviderOptions):
     comment: str = Field(default=MANAGED_COMMENT, max_length=100)
     """Comment on the records the adapter creates (100 characters at most on Free)."""
     per_page: int = Field(default=100, ge=5, le=5000)
-    """Records per page when listing."""
+    """Records per page of a per-name listing."""
+    full_read_above: int = Field(default=4, ge=0, le=100_000)
+    """Above this many distinct names to read (managed names, their markers and the
+    external-dns registry names), read the whole zone in one paged listing instead of one
+    call per name."""
+    zone_page_size: int = Field(default=5000, ge=5, le=5000)
+    """Records per page of a whole-zone listing (5,000 at most)."""
+    max_answer_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    """Largest answer read from the API, in bytes (16 MiB; a page of 5,000 records is about
+    2.5 MB); a larger answer is a malformed answer, cut off as it streams in."""
+    zone_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    """The id of the one zone this provider serves (as Route 53's ``hosted_zone_id`` in its
+    provider block); a zone entry's ``zone_id`` wins. A second zone on this provider needs
+    its own ``zone_id`` on its zone entry (or none: found by name)."""
 
     @model_validator(mode="after")
     def _one_token_source(self) -> CloudflareOptions:

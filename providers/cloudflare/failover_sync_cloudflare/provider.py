@@ -36,9 +36,17 @@ from typing import ClassVar
 
 import cloudflare
 
-from failover_sync.errors import ProviderError, TransientProviderError
-from failover_sync.model import Change, RecordKey, RRset, Zone
-from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
+from failover_sync import (
+    Capabilities,
+    Change,
+    Provider,
+    ProviderError,
+    ProviderOptions,
+    RecordKey,
+    RRset,
+    StaleRRsetError,
+    Zone,
+)
 from failover_sync_cloudflare import batch
 from failover_sync_cloudflare.api import CloudflareAPI
 from failover_sync_cloudflare.batch import LiveRecord
@@ -69,6 +77,7 @@ class CloudflareProvider(Provider):
         super().__init__(name, options, config_dir=config_dir)
         self._api: CloudflareAPI | None = None
         self._zone_ids: dict[str, str] = {}
+        self._block_zone: str | None = None
         self._read: dict[str, tuple[float, Live]] = {}
 
     @property
@@ -89,13 +98,31 @@ class CloudflareProvider(Provider):
                 max_retries=opts.max_retries,
                 timeout=opts.timeout_seconds,
                 per_page=opts.per_page,
+                max_answer_bytes=opts.max_answer_bytes,
             )
         return self._api
 
     async def _zone_id(self, zone: Zone) -> str:
+        """The zone's id: its entry's ``zone_id``, else the provider block's (for the one
+        zone that uses it), else looked up by name once. Raises ProviderError when the
+        provider block's ``zone_id`` would serve a second zone, or the zone is not found."""
         configured = zone.options.get("zone_id")
         if isinstance(configured, str) and configured:
             return configured
+        block_id = self.settings.zone_id
+        if block_id is not None:
+            self._block_zone = self._block_zone or zone.name
+            if self._block_zone != zone.name:
+                raise ProviderError(
+                    f"zone_id {block_id} in the block of provider {self.name} serves one "
+                    f"zone, {self._block_zone}; zone {zone.name} needs its own zone_id on its "
+                    f"zone entry (zones: [{{name: {zone.name.rstrip('.')}, provider: "
+                    f"{self.name}, zone_id: ...}}]), or move the block's zone_id to the entry "
+                    f"of {self._block_zone}",
+                    provider=self.name,
+                    zone=zone.name,
+                )
+            return block_id
         if zone.name not in self._zone_ids:
             found = await self.api.zone_id(zone.name)
             if found is None:
@@ -114,6 +141,14 @@ class CloudflareProvider(Provider):
             types_by_name.setdefault(name, set()).add(rtype)
         wanted = set(keys)
         live: Live = {}
+        if len(types_by_name) > self.settings.full_read_above:
+            # One listing of the whole zone, paged at zone_page_size, costs fewer calls
+            # than one per name (markers and external-dns names count as names too).
+            size = self.settings.zone_page_size
+            for record in await self.api.list_records(zone_id, None, None, per_page=size):
+                if record.key in wanted:
+                    live.setdefault(record.key, []).append(record)
+            return live
         for name in sorted(types_by_name):
             types = types_by_name[name]
             only = next(iter(types)) if len(types) == 1 else None
@@ -123,7 +158,9 @@ class CloudflareProvider(Provider):
         return live
 
     async def list_rrsets(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
-        """The live RRsets of ``keys``: one list call per distinct name (more if over a page).
+        """The live RRsets of ``keys``: one list call per distinct name (more if over a page),
+        or one paged listing of the whole zone when more than ``full_read_above`` names are
+        asked for (Cloudflare's budget is 1,200 calls per 5 minutes per user).
 
         Proxied RRsets report the TTL last asked for in :meth:`apply` (Cloudflare keeps them
         automatic, TTL 1); see the module docstring of ``batch`` for mixed TTLs.
@@ -170,8 +207,10 @@ class CloudflareProvider(Provider):
             self._check_ttls(zone, changes, read)
             for change in changes:
                 if not batch.check_before(change, read):
-                    raise TransientProviderError(
-                        f"{change.name} {change.type} changed since it was read",
+                    raise StaleRRsetError(
+                        f"{change.name} {change.type} changed since it was read "
+                        f"(now {[r.content for r in read.get(change.key, [])]}); nothing "
+                        "was written",
                         provider=self.name,
                         zone=zone.name,
                     )

@@ -16,6 +16,7 @@ from failover_sync.controller.controller import Controller
 from failover_sync.health.probes import Prober
 from failover_sync.model import Zone
 from failover_sync.provider.retry import RetryPolicy
+from failover_sync.testing import standard_guards
 from providers.cloudflare.tests.cffake import CloudflareFake
 
 ProviderFactory = Callable[..., CloudflareProvider]
@@ -57,10 +58,15 @@ def load(text: str, directory: Path) -> Config:
     return load_config_text(text, path)
 
 
-def controller(config: Config, *, retry: RetryPolicy | None = None) -> Controller:
-    """A Controller like ``failover-sync run`` builds, without probe loops."""
+def controller(
+    config: Config, *, retry: RetryPolicy | None = None, guards: bool = False
+) -> Controller:
+    """A Controller like ``failover-sync run`` builds, without probe loops; ``guards``
+    adds the CLI's guard chain (ownership markers and brakes)."""
+    desired = {zone: config.records_of(zone) for zone in config.zones}
     return Controller(
-        desired={zone: config.records_of(zone) for zone in config.zones},
+        desired=desired,
+        guards=standard_guards(desired) if guards else None,
         providers=config.build_providers(),
         prober=Prober(),
         resync_seconds=config.resync_seconds,
@@ -108,7 +114,13 @@ SHORT = {
 
 
 def count_calls(
-    records: str, *, primary: str, secondary: str, by_name: bool, directory: Path
+    records: str,
+    *,
+    primary: str,
+    secondary: str,
+    by_name: bool,
+    directory: Path,
+    guards: bool = False,
 ) -> CallFigures:
     """Run startup, one steady reconcile, one failover (``primary`` down, ``secondary`` up)
     and one failback of ``records`` against a fresh fake, counting requests per phase.
@@ -125,7 +137,7 @@ def count_calls(
             fake.add_record(zone_id, record.name, record.type, primary, ttl=record.ttl)
 
         async def run() -> CallFigures:
-            ctl = controller(config)
+            ctl = controller(config, guards=guards)
             zone = only_zone(ctl)
             try:
                 start = len(fake.calls)

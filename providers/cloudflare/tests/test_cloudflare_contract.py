@@ -21,11 +21,13 @@ def broken_zone() -> Zone:
 
 
 class TestCloudflareContract(ProviderContract):
-    pass
+    create_if_absent = True  # the live values are compared with before just ahead of the batch
 
 
 class TestCloudflareContractByName(ProviderContract):
     """The same contract with the zone found by name (one ``GET /zones`` per process)."""
+
+    create_if_absent = True
 
     @pytest.fixture
     def zone(self, zone_id: str) -> Zone:

@@ -17,8 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from failover_sync import Change, RecordKey, RRset
-from failover_sync.model import absolute_name, canonical_address
+from failover_sync import Change, RecordKey, RRset, absolute_name, canonical_address
 
 TARGET_TYPES = frozenset({"CNAME", "MX", "NS", "SRV", "ANAME", "PTR"})
 """Types whose value is a domain name, relative to the domain without a trailing dot."""

@@ -24,7 +24,7 @@ import time
 
 import httpx
 
-from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync import ProviderError, TransientProviderError
 
 MESSAGE_LIMIT = 300
 """Characters of a server's error text kept in a message."""

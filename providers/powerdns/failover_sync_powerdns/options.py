@@ -13,8 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from failover_sync.errors import ProviderError
-from failover_sync.provider.base import ProviderOptions
+from failover_sync import ProviderError, ProviderOptions
 
 
 class PowerDNSOptions(ProviderOptions):
@@ -34,6 +33,9 @@ class PowerDNSOptions(ProviderOptions):
     """Deadline of each HTTP request (connect, send, wait, read), in seconds."""
     verify_tls: bool = True
     """Verify the server's certificate for an ``https`` URL."""
+    max_answer_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
+    """Largest answer read from the API, in bytes (32 MiB: twice a whole zone of 100,000
+    RRsets in JSON); a larger answer is a malformed answer and is not read further."""
 
     @field_validator("url")
     @classmethod

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from failover_sync.model import Action, Change, RRset
+from failover_sync import Action, Change, RRset
 
 
 class _Record(BaseModel):
@@ -39,6 +39,7 @@ class _RRset(BaseModel):
 
 class _Zone(BaseModel):
     model_config = ConfigDict(extra="ignore")
+    name: str | None = None
     rrsets: list[_RRset]
 
 
@@ -61,12 +62,30 @@ def zone_id(name: str) -> str:
     return "".join(c if c in keep else "".join(f"={b:02X}" for b in c.encode()) for c in name)
 
 
-def parse_rrsets(body: bytes) -> list[RRset]:
+def parse_rrsets(body: bytes, *, zone: str | None = None, asked: str | None = None) -> list[RRset]:
     """The RRsets of a zone GET answer, canonical (absolute lower-case names, sorted values).
 
     Disabled records are not served, so they are not values. An RRset whose records are all
-    disabled is absent. Raises MalformedAnswer when ``body`` is not the documented shape.
+    disabled is absent. Raises MalformedAnswer when ``body`` is not the documented shape, or,
+    with ``zone`` (absolute), when it is another zone's answer, or when it is a whole-zone
+    answer (``asked`` None, or names other than ``asked``: a server that ignores the filter)
+    or the answer for the apex itself, without the SOA that every zone has at its apex: such
+    an answer is not "no records".
     """
+    rrsets = _parse(body)
+    if zone is None:
+        return rrsets
+    apex = zone.lower()
+    answered = _ZONE.validate_json(body).name
+    if answered is not None and answered.lower() != apex:
+        raise MalformedAnswer(f"the answer is for zone {answered}, not {zone}")
+    whole = asked is None or asked.lower() == apex or any(rr.name != asked.lower() for rr in rrsets)
+    if whole and not any(rr.name == apex and rr.type == "SOA" for rr in rrsets):
+        raise MalformedAnswer(f"the zone's answer has no SOA at {zone}")
+    return rrsets
+
+
+def _parse(body: bytes) -> list[RRset]:
     try:
         zone = _ZONE.validate_json(body)
     except ValidationError as exc:

@@ -10,7 +10,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +126,33 @@ def controllers() -> Iterator[Callable[..., ControllerProcess]]:
     for controller in started:
         if controller.alive():
             controller.stop()
+
+
+class _Canned(BaseHTTPRequestHandler):
+    answer: tuple[int, bytes, dict[str, str]] = (200, b"{}", {})
+
+    def _reply(self) -> None:
+        status, body, headers = self.server.answer  # type: ignore[attr-defined]
+        self.send_response(status)
+        for key, value in {"Content-Type": "application/json", **headers}.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PATCH = _reply
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def canned() -> Iterator[ThreadingHTTPServer]:
+    """An HTTP server on loopback that gives every request the answer set on it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

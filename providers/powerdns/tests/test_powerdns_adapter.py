@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -26,6 +25,7 @@ from failover_sync_powerdns.options import load_api_key
 from failover_sync_powerdns.wire import MalformedAnswer
 from pydantic import ValidationError
 
+import failover_sync
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import Action, Change, RRset, Zone
 from failover_sync.testing import upsert
@@ -344,36 +344,6 @@ def test_many_names_are_read_with_one_zone_get(
 # --- against faulty servers --------------------------------------------------------------
 
 
-class _Canned(BaseHTTPRequestHandler):
-    answer: tuple[int, bytes, dict[str, str]] = (200, b"{}", {})
-
-    def _reply(self) -> None:
-        status, body, headers = self.server.answer  # type: ignore[attr-defined]
-        self.send_response(status)
-        for key, value in {"Content-Type": "application/json", **headers}.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_PATCH = _reply
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def canned() -> Iterator[ThreadingHTTPServer]:
-    """An HTTP server on loopback that gives every request the answer set on it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def _list_error(provider: PowerDNSProvider) -> ProviderError:
     async def case() -> ProviderError:
         try:
@@ -393,7 +363,8 @@ def test_malformed_answer_is_permanent(
     canned.answer = (200, body, {})  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{canned.server_address[1]}"
     error = _list_error(pdns_provider(url=url))
-    assert type(error) is ProviderError
+    assert isinstance(error, failover_sync.MalformedAnswer)
+    assert not isinstance(error, TransientProviderError)
     assert "malformed answer" in str(error)
 
 

@@ -33,7 +33,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.update
 
-from failover_sync.model import Action, Change
+from failover_sync import Action, Change
 from failover_sync_rfc2136.options import Tsig
 
 MAX_TCP_MESSAGE = 65_535

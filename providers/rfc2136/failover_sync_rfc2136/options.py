@@ -4,8 +4,10 @@ A key comes from one of two places, never from the config file itself:
 
 ``tsig_key_file``
     a file in BIND's ``tsig-keygen`` format (``key "name" { algorithm ...; secret "...";
-    };``), parsed by dnspython's :func:`dns.tsigkeyring.from_file`; relative to the config
-    file's folder. The same file can be ``include``-d by ``named.conf``.
+    };``), parsed by dnspython's :func:`dns.tsigkeyring.from_file`, or in Knot's ``keymgr -t``
+    format (a ``# alg:name:secret`` comment, then the YAML ``key:`` section with one ``id``,
+    ``algorithm``, ``secret``), parsed with PyYAML; relative to the config file's folder. The
+    same file can be ``include``-d by ``named.conf`` or ``knot.conf``.
 ``tsig_name`` + ``tsig_algorithm`` + ``tsig_secret_env``
     the key name and algorithm in the config and the base64 secret in an environment
     variable (RFC 8945 section 4.2 names the algorithms).
@@ -29,9 +31,10 @@ import dns.exception
 import dns.name
 import dns.tsig
 import dns.tsigkeyring
+import yaml
 from pydantic import Field, field_validator, model_validator
 
-from failover_sync.provider.base import ProviderOptions
+from failover_sync import ProviderOptions
 
 Algorithm = Literal["hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"]
 """TSIG algorithms (RFC 8945 section 6; HMAC-MD5 is deprecated there and not offered here)."""
@@ -56,6 +59,9 @@ class RFC2136Options(ProviderOptions):
     """Environment variable that holds the base64 TSIG secret, with ``tsig_name``."""
     timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     """Deadline of one DNS exchange (an UPDATE, a query, or a whole AXFR) in seconds."""
+    max_transfer_records: int = Field(default=200_000, ge=100)
+    """Most records one AXFR may bring (20 times Route 53's default quota per zone); more is
+    a malformed answer and the transfer is stopped there."""
     read: Literal["axfr", "query"] = "axfr"
     """How live RRsets are read: ``axfr`` transfers the zone (with TSIG), ``query`` asks for
     each managed name, for servers that refuse transfers."""
@@ -135,7 +141,20 @@ def load_tsig(options: RFC2136Options, config_dir: Path) -> Tsig | None:
     return None
 
 
+_FORMATS = (
+    'tsig-keygen format (key "name" { algorithm hmac-sha256; secret "base64"; };) nor in '
+    "keymgr -t format (key: [{id: name, algorithm: hmac-sha256, secret: base64}])"
+)
+
+
 def _from_file(path: Path) -> Tsig:
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise TsigKeyError(f"cannot read TSIG key file {path}: {reason}") from None
+    if _looks_like_knot(text):
+        return _from_knot(path, text)
     try:
         keyring = dns.tsigkeyring.from_file(path)
     except OSError as exc:
@@ -143,14 +162,36 @@ def _from_file(path: Path) -> Tsig:
     except Exception:
         # dnspython raises a bare Exception for text it cannot match, and binascii or DNS
         # errors for a bad secret or name; none of them may echo the secret, so say it plainly.
-        raise TsigKeyError(
-            f"TSIG key file {path} is not in tsig-keygen format "
-            '(key "name" { algorithm hmac-sha256; secret "base64"; };)'
-        ) from None
+        raise TsigKeyError(f"TSIG key file {path} is neither in {_FORMATS}") from None
     keys = [k for k in keyring.values() if isinstance(k, dns.tsig.Key)]
     if len(keys) != 1:
         raise TsigKeyError(f"TSIG key file {path} must name its algorithm")
-    key = keys[0]
+    return _checked(path, keys[0])
+
+
+def _looks_like_knot(text: str) -> bool:
+    """Knot's YAML starts its key section with ``key:`` at the start of a line; BIND's
+    format has ``key "name" {``."""
+    return any(line.rstrip() == "key:" for line in text.splitlines())
+
+
+def _from_knot(path: Path, text: str) -> Tsig:
+    """The one key of a ``keymgr -t`` file (Knot DNS ``key:`` section, YAML)."""
+    try:
+        data = yaml.safe_load(text)
+        (entry,) = data["key"]
+        name, algorithm, secret = (str(entry[k]) for k in ("id", "algorithm", "secret"))
+        base64.b64decode(secret, validate=True)
+        key = dns.tsig.Key(name, secret, algorithm)
+    except Exception:
+        # YAML, binascii and dnspython errors may quote the text they choke on: the secret.
+        raise TsigKeyError(
+            f"TSIG key file {path} is neither in {_FORMATS}; a keymgr -t file holds one key"
+        ) from None
+    return _checked(path, key)
+
+
+def _checked(path: Path, key: dns.tsig.Key) -> Tsig:
     if key.algorithm.to_text(omit_final_dot=True).lower() not in ALGORITHMS:
         raise TsigKeyError(
             f"TSIG key file {path}: algorithm {key.algorithm} is not one of {', '.join(ALGORITHMS)}"

@@ -14,8 +14,11 @@ Calls, all over TCP except ``query`` reads (UDP, TCP on truncation)::
                               (a server may skip an add silently, RFC 2136 section 3.4.2.2)
 
 Errors are classified in :mod:`failover_sync_rfc2136.errors`. A failed prerequisite (someone
-changed an RRset between our read and our write) is a TransientProviderError: the core's
-RetryPolicy re-reads, re-plans and tries again, then reports.
+changed an RRset between our read and our write, or created one we read as absent: the
+prerequisite "RRset does not exist", RFC 2136 section 2.4.3) is a StaleRRsetError: the core
+re-reads and re-plans. A transfer without the zone's SOA at the apex, or with more than
+``max_transfer_records`` records, is a MalformedAnswer (never "no records"); of a transfer
+only the apex and the asked names are kept in memory.
 """
 
 from __future__ import annotations
@@ -34,13 +37,23 @@ import dns.message
 import dns.name
 import dns.rcode
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.xfr
 import dns.zone
 
-from failover_sync.errors import ProviderError
-from failover_sync.model import Action, Change, RecordKey, RRset, Zone
-from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
+from failover_sync import (
+    Action,
+    Capabilities,
+    Change,
+    MalformedAnswer,
+    Provider,
+    ProviderError,
+    ProviderOptions,
+    RecordKey,
+    RRset,
+    Zone,
+)
 from failover_sync_rfc2136 import errors
 from failover_sync_rfc2136.messages import TooLarge, build_batches
 from failover_sync_rfc2136.options import RFC2136Options, Tsig, TsigKeyError, load_tsig
@@ -49,6 +62,47 @@ log = logging.getLogger(__name__)
 
 QUERY_CONCURRENCY = 16
 """Queries in flight at once with ``read: query`` (one per managed RRset)."""
+
+VERSION_TIMEOUT = 1.0
+"""Seconds to wait for the ``version.bind`` answer that names the server kind in errors."""
+
+
+class _TooLarge(Exception):
+    """Raised inside the transfer when it brings more than ``max_transfer_records`` records."""
+
+
+class _BoundedTransaction(dns.zone.Transaction):
+    """The transaction an inbound AXFR writes into: counts every record put (one call per
+    RR) against the zone's limit, and keeps only the apex and the asked names, so that memory
+    follows the managed names, not the size of the zone."""
+
+    def _put_rdataset(self, name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> None:
+        zone = self.manager
+        assert isinstance(zone, _BoundedZone)
+        zone.records += 1
+        if zone.records > zone.limit:
+            raise _TooLarge
+        if name in zone.keep:
+            super()._put_rdataset(name, rdataset)  # type: ignore[no-untyped-call]
+
+
+class _BoundedZone(dns.zone.Zone):
+    """The zone an AXFR is received into: at most ``limit`` records, and only the RRsets of
+    the apex (its SOA and NS, which dnspython checks) and of ``names`` are kept."""
+
+    def __init__(self, origin: str, limit: int, names: Collection[str]) -> None:
+        super().__init__(origin)
+        assert self.origin is not None
+        self.limit = limit
+        self.records = 0
+        self.keep = {dns.name.empty} | {
+            dns.name.from_text(n).relativize(self.origin) for n in names
+        }
+
+    def writer(self, replacement: bool = False) -> dns.zone.Transaction:
+        txn = _BoundedTransaction(self, replacement)
+        txn._setup_version()  # type: ignore[no-untyped-call]
+        return txn
 
 
 class RFC2136Provider(Provider):
@@ -65,6 +119,8 @@ class RFC2136Provider(Provider):
         self.opts = options
         self._tsig: Tsig | None = None
         self._tsig_loaded = False
+        self._version: str | None = None
+        self._version_asked = False
 
     def __repr__(self) -> str:
         return f"RFC2136Provider({self.name!r}, server={self.server_label})"
@@ -113,6 +169,39 @@ class RFC2136Provider(Provider):
             names=names,
         )
 
+    async def _server_version(self, address: str) -> str | None:
+        """The server's ``version.bind`` (CH TXT) text, asked once per provider; None when it
+        does not answer one (hidden version, timeout)."""
+        if self._version_asked:
+            return self._version
+        self._version_asked = True
+        query = dns.message.make_query("version.bind.", "TXT", "CH")
+        try:
+            response = await dns.asyncquery.udp(
+                query, address, timeout=VERSION_TIMEOUT, port=self.opts.port
+            )
+        except Exception:
+            return None  # only an error message's wording depends on it
+        for rrset in response.answer:
+            for rdata in rrset:
+                strings = getattr(rdata, "strings", ())
+                text = b"".join(strings).decode("ascii", "replace").strip()
+                if text:
+                    self._version = text[:80]
+                    return self._version
+        return None
+
+    async def _error(
+        self, outcome: BaseException | dns.rcode.Rcode, ctx: errors.Context, address: str
+    ) -> ProviderError:
+        """The error for a failed exchange; for an answer whose meaning depends on the server
+        (plain NOTAUTH, TSIG BADKEY) the server's version is asked first to word it."""
+        if errors.is_ambiguous(outcome):
+            ctx.version = await self._server_version(address)
+        if isinstance(outcome, BaseException):
+            return errors.from_exception(outcome, ctx)
+        return errors.from_rcode(outcome, ctx)
+
     # -- reading ---------------------------------------------------------------------------
 
     async def list_rrsets(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
@@ -129,7 +218,8 @@ class RFC2136Provider(Provider):
         address = await self._address(ctx)
         # A Zone is dnspython's transaction manager for inbound transfers; serial=None forces
         # a full AXFR rather than IXFR (we keep no copy to increment from).
-        received = dns.zone.Zone(zone.name)
+        limit = self.opts.max_transfer_records
+        received = _BoundedZone(zone.name, limit, {name for name, _ in keys})
         query, _ = dns.xfr.make_query(received, serial=None)
         if tsig is not None:
             query.use_tsig(tsig.keyring, keyname=tsig.name, algorithm=tsig.algorithm)
@@ -142,8 +232,22 @@ class RFC2136Provider(Provider):
                 timeout=self.opts.timeout_seconds,
                 lifetime=self.opts.timeout_seconds,
             )
+        except _TooLarge:
+            raise MalformedAnswer(
+                f"{self.server_label}: transfer of zone {zone.name} brought more than "
+                f"{limit} records (max_transfer_records); stopped there",
+                provider=self.name,
+                zone=zone.name,
+            ) from None
         except Exception as exc:
-            raise errors.from_exception(exc, ctx) from None
+            raise await self._error(exc, ctx, address) from None
+        if received.get_rdataset("@", "SOA") is None:
+            # dnspython checks the SOA framing of AXFR; a zone read must hold the apex SOA too.
+            raise MalformedAnswer(
+                f"{self.server_label}: transfer of zone {zone.name} has no SOA at the apex",
+                provider=self.name,
+                zone=zone.name,
+            )
         found = []
         for name, rtype in keys:
             rdataset = received.get_rdataset(name, rtype)
@@ -180,10 +284,10 @@ class RFC2136Provider(Provider):
                 query, address, timeout=self.opts.timeout_seconds, port=self.opts.port
             )
         except Exception as exc:
-            raise errors.from_exception(exc, ctx) from None
+            raise await self._error(exc, ctx, address) from None
         rcode = response.rcode()
         if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            raise errors.from_rcode(rcode, ctx)
+            raise await self._error(rcode, ctx, address)
         if not response.flags & dns.flags.AA:
             # A cache or a secondary that lost the zone answers without AA: its data may be
             # stale, and compare-and-swap against stale values would only ever conflict.
@@ -216,10 +320,10 @@ class RFC2136Provider(Provider):
                     batch.message, address, timeout=self.opts.timeout_seconds, port=self.opts.port
                 )
             except Exception as exc:
-                raise errors.from_exception(exc, bctx) from None
+                raise await self._error(exc, bctx, address) from None
             rcode = response.rcode()
             if rcode != dns.rcode.NOERROR:
-                raise errors.from_rcode(rcode, bctx)
+                raise await self._error(rcode, bctx, address)
             log.debug(
                 "rfc2136 update %d/%d of %s: %d RRsets, NOERROR",
                 index,

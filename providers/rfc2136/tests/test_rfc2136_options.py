@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from failover_sync_rfc2136.options import TsigKeyError, load_tsig
 from failover_sync.config.loader import ConfigError, load_config_text
 from failover_sync.errors import ProviderError
 from failover_sync.model import Zone
+from failover_sync.testing.process import require_binary
 
 SECRET = "d4I5AbH7uyUS5SXStX29url/dhfNPUSHCNBwY2Zi/Jc="
 KEY_FILE = f'key "failover-sync" {{\n\talgorithm hmac-sha256;\n\tsecret "{SECRET}";\n}};\n'
@@ -92,6 +95,22 @@ def test_key_file_in_tsig_keygen_format(tmp_path: Path) -> None:
     assert SECRET not in repr(tsig)
 
 
+def test_key_file_from_knot_keymgr(tmp_path: Path) -> None:
+    """The real output of Knot's ``keymgr -t`` (the README suggests it) is a valid key file."""
+    keymgr = require_binary("keymgr", "knot")
+    text = subprocess.run(
+        [keymgr, "-t", "failover-sync", "hmac-sha384"], check=True, capture_output=True, text=True
+    ).stdout
+    assert text.startswith("# hmac-sha384:failover-sync:")
+    (tmp_path / "knot.key").write_text(text)
+    options = RFC2136Options(server="127.0.0.1", tsig_key_file=Path("knot.key"))
+    tsig = load_tsig(options, tmp_path)
+    assert tsig is not None
+    assert tsig.label == "failover-sync. (hmac-sha384)"
+    secret = text.splitlines()[0].split(":")[2]
+    assert tsig.keyring[tsig.name].secret == base64.b64decode(secret)
+
+
 def test_key_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TSIG_SECRET", SECRET)
     options = RFC2136Options(
@@ -113,9 +132,15 @@ def test_no_key_means_unsigned(tmp_path: Path) -> None:
     ("content", "env", "expected"),
     [
         (None, None, "cannot read TSIG key file"),
-        ("not a key\n", None, "not in tsig-keygen format"),
+        ("not a key\n", None, "neither in tsig-keygen format"),
         (KEY_FILE.replace("hmac-sha256", "hmac-md5"), None, "is not one of"),
-        (KEY_FILE.replace(SECRET, SECRET[:-3] + "!!"), None, "not in tsig-keygen format"),
+        (KEY_FILE.replace(SECRET, SECRET[:-3] + "!!"), None, "neither in tsig-keygen format"),
+        (
+            "key:\n  - id: k\n    algorithm: hmac-sha256\n    secret: " + SECRET[:-3] + "!!\n",
+            None,
+            "nor in keymgr -t format",
+        ),
+        ("key:\n  - id: a\n  - id: b\n", None, "holds one key"),
         ("", "", "is not set"),
         ("", SECRET[:-3] + "!!", "not a base64 TSIG secret"),
     ],

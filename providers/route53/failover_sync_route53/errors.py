@@ -5,6 +5,8 @@
     botocore ClientError, code in TRANSIENT_CODES or HTTP status >= 500  -> TransientProviderError
     botocore connection errors / timeouts (EndpointConnectionError,
         ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)   -> TransientProviderError
+    InvalidChangeBatch "... but it already exists" (a CREATE of an RRset
+        read as absent that someone created meanwhile)                     -> StaleRRsetError
     any other ClientError (InvalidChangeBatch, NoSuchHostedZone,
         AccessDenied, InvalidInput, ...)                                 -> ProviderError
     credentials / parameter errors (NoCredentialsError, ProfileNotFound,
@@ -31,7 +33,7 @@ from typing import Any
 from botocore import exceptions as bce  # type: ignore[import-untyped, unused-ignore]
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped, unused-ignore]
 
-from failover_sync import ProviderError, TransientProviderError
+from failover_sync import MalformedAnswer, ProviderError, StaleRRsetError, TransientProviderError
 
 TRANSIENT_CODES = frozenset(
     {
@@ -105,6 +107,13 @@ def classify(exc: Exception, *, operation: str, provider: str, zone: str) -> Pro
         message = str(error.get("Message", "")).strip() or "no message"
         status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         text = f"Route 53 {operation}: {code}: {message}"
+        if code == "InvalidChangeBatch" and "already exists" in message:
+            return StaleRRsetError(
+                f"{text} (an RRset read as absent was created by someone else since; "
+                "nothing of the batch was written)",
+                provider=provider,
+                zone=zone,
+            )
         if code in TRANSIENT_CODES or status >= 500:
             return TransientProviderError(
                 f"{text} (HTTP {status})",
@@ -119,7 +128,7 @@ def classify(exc: Exception, *, operation: str, provider: str, zone: str) -> Pro
         )
     if isinstance(exc, MALFORMED):
         detail = str(exc).split("\n", 1)[0][:_MAX_DETAIL]
-        return ProviderError(
+        return MalformedAnswer(
             f"Route 53 {operation}: malformed answer: {type(exc).__name__}: {detail}",
             provider=provider,
             zone=zone,

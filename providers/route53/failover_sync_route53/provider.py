@@ -38,6 +38,7 @@ from failover_sync import (
     RecordKey,
     RRset,
     Zone,
+    absolute_name,
 )
 from failover_sync_route53 import reading
 from failover_sync_route53.batching import GroupTooLarge, batches
@@ -45,7 +46,13 @@ from failover_sync_route53.client import Route53API, make_client
 from failover_sync_route53.errors import CLASSIFIED, MALFORMED, classify
 from failover_sync_route53.options import Route53Options, Route53ZoneOptions
 from failover_sync_route53.ratelimit import TokenBucket
-from failover_sync_route53.records import LiveGroup, R53Change, group_records, route53_changes
+from failover_sync_route53.records import (
+    LiveGroup,
+    R53Change,
+    group_records,
+    record_key,
+    route53_changes,
+)
 
 log = logging.getLogger("failover_sync.route53")
 T = TypeVar("T")
@@ -141,16 +148,21 @@ class Route53Provider(Provider):
     # -- reading ----------------------------------------------------------------------------
 
     def _read(
-        self, zone_id: str, keys: list[RecordKey]
+        self, zone: Zone, zone_id: str, keys: list[RecordKey]
     ) -> dict[RecordKey, tuple[LiveGroup, RRset | None]]:
         """The live group at each key and the RRset it reads as (converted here, under
-        :meth:`_call`, so that a malformed record is classified like a malformed answer)."""
+        :meth:`_call`, so that a malformed record is classified like a malformed answer).
+        A whole-zone read without the SOA at the apex, which every hosted zone has, is a
+        malformed answer (ValueError here), never a zone without records."""
         client = self.client()
         known_pages = self._zone_pages.get(zone_id)
         if known_pages is not None and len(keys) < known_pages:
             groups = {k: group_records(k, reading.read_key(client, zone_id, k)) for k in keys}
         else:
             records = reading.read_zone(client, zone_id)
+            apex = absolute_name(zone.name)
+            if not any(record_key(r) == (apex, "SOA") for r in records):
+                raise ValueError(f"the listing of hosted zone {zone_id} has no SOA at {apex}")
             groups = {k: group_records(k, records) for k in keys}
             self._zone_pages[zone_id] = max(1, math.ceil(len(records) / reading.PAGE_SIZE))
         return {k: (group, group.rrset()) for k, group in groups.items()}
@@ -164,7 +176,7 @@ class Route53Provider(Provider):
         zone_id = await self.zone_id(zone)
         wanted = list(dict.fromkeys(keys))
         groups = await self._call(
-            zone, "ListResourceRecordSets", lambda: self._read(zone_id, wanted)
+            zone, "ListResourceRecordSets", lambda: self._read(zone, zone_id, wanted)
         )
         out: list[RRset] = []
         for key, (group, rrset) in groups.items():

@@ -197,7 +197,11 @@ def route53_changes(change: Change, live: LiveGroup | None) -> list[R53Change]:
     if not change.weights:
         for record in live.weighted.values():
             add("DELETE", record)
-        add("UPSERT", _rrset(name, rtype, ttl, change.after))
+        # An RRset read as absent is created with CREATE, which Route 53 refuses (the whole
+        # batch, InvalidChangeBatch "... but it already exists") when someone created it
+        # since our read: create-if-absent, where UPSERT would overwrite it blindly.
+        created = not change.before and live.simple is None
+        add("CREATE" if created else "UPSERT", _rrset(name, rtype, ttl, change.after))
         return out
     weights = dict(change.weights)
     if live.simple is not None:

@@ -15,7 +15,14 @@ from failover_sync_route53.testing import (
     FaultProxy,
 )
 
-from failover_sync import ProviderError, RetryPolicy, RRset, TransientProviderError, Zone
+from failover_sync import (
+    ProviderError,
+    RetryPolicy,
+    RRset,
+    StaleRRsetError,
+    TransientProviderError,
+    Zone,
+)
 from failover_sync.testing import upsert
 
 from .conftest import provider_for
@@ -177,6 +184,23 @@ def test_no_credentials_is_a_clear_permanent_error(
             with pytest.raises(ProviderError, match="no AWS credentials found") as info:
                 await provider.list_rrsets(zone, [rrset(zone).key])
             assert not isinstance(info.value, TransientProviderError)
+        finally:
+            await provider.aclose()
+
+    run(case)
+
+
+def test_create_over_an_existing_rrset_is_stale(zone: Zone, moto_url: str) -> None:
+    """A CREATE (before == ()) of an RRset that exists: InvalidChangeBatch "... but it
+    already exists", classified StaleRRsetError (moto refuses a CREATE of the same values)."""
+
+    async def case() -> None:
+        provider = provider_for(moto_url)
+        try:
+            await provider.apply(zone, [upsert(rrset(zone))])
+            with pytest.raises(StaleRRsetError, match="already exists") as info:
+                await provider.apply(zone, [upsert(rrset(zone))])
+            assert f"app.{zone.name}" in str(info.value)
         finally:
             await provider.aclose()
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from failover_sync_route53.testing import Fault, FaultProxy
 
-from failover_sync import ProviderError, RRset, TransientProviderError, Zone
+from failover_sync import MalformedAnswer, ProviderError, RRset, TransientProviderError, Zone
 from failover_sync.testing import upsert
 
 from .conftest import provider_for
@@ -74,6 +74,9 @@ LIST_CASES: dict[str, tuple[list[Fault], type[ProviderError]]] = {
     "html-200-wellformed": (permanent(200, HTML_PAGE, "text/html"), ProviderError),
     "html-200": (permanent(200, HTML_LOOSE, "text/html"), ProviderError),
     "html-502": (transient_html(), TransientProviderError),
+    # 200 with a valid listing that lacks the SOA every hosted zone has: not "no records".
+    "empty-but-valid": (permanent(200, b""), MalformedAnswer),
+    "records-without-soa": (permanent(200, b""), MalformedAnswer),
 }
 
 
@@ -83,6 +86,10 @@ def _list_faults(case: str, zone: Zone) -> list[Fault]:
         "truncated-xml": list_answer(name, cut=len(list_answer(name)) // 2),
         "missing-ttl": list_answer(name, ""),
         "ttl-not-a-number": list_answer(name, "<TTL>sixty</TTL>"),
+        "empty-but-valid": list_answer(name).replace(
+            _record_set(name, "<TTL>60</TTL>").encode(), b""
+        ),
+        "records-without-soa": list_answer(name),
     }
     faults = LIST_CASES[case][0]
     if case in bodies:
@@ -113,6 +120,8 @@ def test_malformed_list_answers_are_provider_errors(
     error = asyncio.run(run())
     expected = LIST_CASES[case][1]
     assert isinstance(error, expected)
+    if expected is MalformedAnswer:
+        assert "has no SOA at" in str(error)
     if expected is ProviderError:
         assert not isinstance(error, TransientProviderError)
     assert error.provider == "aws"

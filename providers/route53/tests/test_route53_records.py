@@ -181,3 +181,9 @@ def test_weighted_to_simple_deletes_every_weighted_record() -> None:
 def test_weight_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="outside 0-255"):
         route53_changes(change((), ("192.0.2.1",), {"192.0.2.1": 256}), LiveGroup(KEY))
+
+
+def test_new_simple_rrset_is_a_create() -> None:
+    """Read as absent: CREATE, which Route 53 refuses when the RRset exists by then."""
+    out = route53_changes(change((), ("192.0.2.2",)), None)
+    assert out == [{"Action": "CREATE", "ResourceRecordSet": simple(["192.0.2.2"])}]

@@ -10,20 +10,25 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from failover_sync.cli import main as cli
+from failover_sync.config.jsonschema import config_json_schema
 from failover_sync.config.loader import ConfigError, load_config_text
 
+SCHEMA = jsonschema.Draft202012Validator(config_json_schema())
+
 VALID: dict[str, Any] = {
-    "providers": {"local": {"type": "zonefile", "directory": "zones"}},
+    "providers": {"local": {"type": "ZoneFile", "directory": "zones"}},
     "zones": [{"name": "example.test", "provider": "local"}],
     "owner_id": "blue",
     "max_change_fraction": 0.5,
-    "canaries": [{"value": "127.0.0.9", "health_check": {"protocol": "TCP", "port": 9}}],
+    "canaries": [{"value": "127.0.0.9", "health_check": {"protocol": "tcp", "port": 9}}],
+    "notify": [{"url": "https://hooks.example.test/x", "events": ["failover"]}],
     "defaults": {
         "ttl": 30,
         "hold_down_seconds": 10,
@@ -114,9 +119,13 @@ def test_random_documents_never_escape_as_other_errors(document: Any) -> None:
     scalars | st.lists(scalars, max_size=2) | st.dictionaries(st.text(max_size=4), scalars),
 )
 def test_mutations_report_key_paths(path: tuple[Any, ...], how: str, junk: Any) -> None:
-    error = _check(yaml.safe_dump(_mutate(path, how, junk)))
+    document = _mutate(path, how, junk)
+    error = _check(yaml.safe_dump(document))
     if error is not None:
         assert any(p.path for p in error.problems), error.render()
+        assert not any("Input should" in p.message for p in error.problems), error.render()
+    else:  # the schema is never stricter than the tool
+        assert [e.message for e in SCHEMA.iter_errors(document)] == []
 
 
 @pytest.mark.parametrize(

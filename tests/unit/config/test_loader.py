@@ -117,11 +117,12 @@ def test_every_problem_reported_at_once_with_paths_and_lines() -> None:
             - value: 192.0.2.1
         """)
     text = "\n".join(found)
-    assert 'f:12: records["app.example.com"].colour: unknown key' in text
+    assert 'f:12: records["app.example.com"].colour: unknown key (known keys: type,' in text
     assert "records[0].value: '192.0.2.300' is not an IPv4 address (type A)" in text
-    assert "failure_threshold: Input should be greater than or equal to 1" in text
-    assert "interval_seconds: Input should be greater than or equal to 0.1" in text
-    assert "success_threshold: Input should be less than or equal to 10" in text
+    assert "failure_threshold: must be an integer from 1 to 10, not 0" in text
+    assert "interval_seconds: must be a number (at least 0.1), not 0.05" in text
+    assert "success_threshold: must be an integer from 1 to 10, not 11" in text
+    assert "Input should" not in text  # our wording, not pydantic's
     assert "failover_strategy.primary: '192.0.2.9' is not an endpoint of this record" in text
     assert "'192.0.2.1' is not an IPv6 address (type AAAA)" in text
     assert len(found) == 7, found
@@ -217,7 +218,8 @@ def test_every_problem_reported_at_once_with_paths_and_lines() -> None:
               policy: round_robin
               records: [{value: 192.0.2.1}]
             """,
-            "policy: Input should be 'failover', 'multivalue' or 'weighted_round_robin'",
+            "policy: must be one of failover, multivalue, weighted_round_robin (any case), "
+            "not the string 'round_robin'",
         ),
         (
             """\
@@ -225,7 +227,7 @@ def test_every_problem_reported_at_once_with_paths_and_lines() -> None:
               type: A
               records: []
             """,
-            "records: List should have at least 1 item",
+            "records: must have at least 1 item",
         ),
     ],
 )

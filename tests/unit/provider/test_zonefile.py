@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import RRset, Zone
+from failover_sync.provider.kit import StaleRRsetError
 from failover_sync.provider.zonefile import (
     ZoneFileOptions,
     ZoneFileProvider,
@@ -36,17 +39,21 @@ www IN CNAME app
 """
 
 
-def provider(directory: Path) -> ZoneFileProvider:
-    return ZoneFileProvider("local", ZoneFileOptions(directory=directory), config_dir=Path("/"))
+def provider(directory: Path, *, create_missing: bool = False) -> ZoneFileProvider:
+    options = ZoneFileOptions(directory=directory, create_missing=create_missing)
+    return ZoneFileProvider("local", options, config_dir=Path("/"))
 
 
 class TestZoneFileContract(ProviderContract):
+    create_if_absent = True  # the file's live values are compared with before, under the lock
+
     @pytest.fixture
     def make_provider(self, tmp_path: Path) -> MakeProvider:
         return lambda: provider(tmp_path)
 
     @pytest.fixture
-    def zone(self) -> Zone:
+    def zone(self, tmp_path: Path) -> Zone:
+        (tmp_path / "example.test.zone").write_text(new_zone(ZONE.name).to_text())
         return ZONE
 
     @pytest.fixture
@@ -79,8 +86,25 @@ def test_unmanaged_rrsets_survive_a_write(tmp_path: Path) -> None:
     assert next(iter(soa)).serial == 2024010102  # type: ignore[attr-defined]
 
 
-def test_missing_file_is_created_with_soa_and_ns(tmp_path: Path) -> None:
-    p = provider(tmp_path / "zones")
+def test_missing_file_or_folder_is_an_error_naming_the_path(tmp_path: Path) -> None:
+    """A typo in directory: or a zone name must not publish into a file nobody serves."""
+    change = upsert(RRset.of("app.example.test.", "A", 60, ["192.0.2.1"]))
+    for folder, expected in [
+        (tmp_path / "typo", f"folder {tmp_path / 'typo'} does not exist"),
+        (tmp_path, f"zone file {tmp_path / 'example.test.zone'} does not exist"),
+    ]:
+        p = provider(folder)
+        with pytest.raises(ProviderError, match=re.escape(expected)) as info:
+            asyncio.run(p.list_rrsets(ZONE, [change.key]))
+        assert not isinstance(info.value, TransientProviderError)
+        assert "create_missing: true" in str(info.value)
+        with pytest.raises(ProviderError, match=re.escape(expected)):
+            asyncio.run(p.apply(ZONE, [change]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_create_missing_creates_folder_and_zone_with_soa_and_ns(tmp_path: Path) -> None:
+    p = provider(tmp_path / "zones", create_missing=True)
     assert asyncio.run(p.list_rrsets(ZONE, [("app.example.test.", "A")])) == []
     asyncio.run(p.apply(ZONE, [upsert(RRset.of("app.example.test.", "A", 60, ["192.0.2.1"]))]))
     parsed = dns.zone.from_file(str(tmp_path / "zones" / "example.test.zone"), origin=ZONE.name)
@@ -89,11 +113,84 @@ def test_missing_file_is_created_with_soa_and_ns(tmp_path: Path) -> None:
     assert oct(os.stat(tmp_path / "zones" / "example.test.zone").st_mode & 0o777) == "0o644"
 
 
+def test_owner_group_and_mode_are_kept(tmp_path: Path) -> None:
+    """65534:65534 0640 stays 65534:65534 0640 (a server running as that user reads it)."""
+    path = tmp_path / "example.test.zone"
+    path.write_text(EXISTING)
+    os.chown(path, 65534, 65534)
+    path.chmod(0o640)
+    current = RRset.of("app.example.test.", "A", 30, ["192.0.2.1"])
+    change = upsert(RRset.of("app.example.test.", "A", 30, ["192.0.2.2"]), current)
+    asyncio.run(provider(tmp_path).apply(ZONE, [change]))
+    st = path.stat()
+    assert (st.st_uid, st.st_gid, oct(st.st_mode & 0o7777)) == (65534, 65534, "0o640")
+    assert "192.0.2.2" in path.read_text()
+
+
+def test_symlinked_zone_file_is_written_through_to_its_target(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    target = served / "example.test.db"
+    target.write_text(EXISTING)
+    os.chown(target, 0, 65534)
+    target.chmod(0o640)
+    zones = tmp_path / "zones"
+    zones.mkdir()
+    link = zones / "example.test.zone"
+    link.symlink_to(target)
+    current = RRset.of("app.example.test.", "A", 30, ["192.0.2.1"])
+    change = upsert(RRset.of("app.example.test.", "A", 30, ["192.0.2.2"]), current)
+    asyncio.run(provider(zones).apply(ZONE, [change]))
+    assert link.is_symlink()
+    assert os.readlink(link) == str(target)
+    assert "192.0.2.2" in target.read_text()
+    st = target.stat()
+    assert (st.st_uid, st.st_gid, oct(st.st_mode & 0o777)) == (0, 65534, "0o640")
+    assert sorted(p.name for p in zones.iterdir()) == ["example.test.zone"]
+    assert sorted(p.name for p in served.iterdir()) == ["example.test.db"]
+
+
+def test_an_owner_that_cannot_be_kept_fails_and_writes_nothing() -> None:
+    """Run as nobody (65534) on a root:root file in nobody's folder: chown is not permitted,
+    so the write fails with a message naming the file, and the file is untouched."""
+    folder = Path(tempfile.mkdtemp(prefix="zonefile-owner-"))
+    try:
+        folder.chmod(0o755)
+        os.chown(folder, 65534, 65534)
+        path = folder / "example.test.zone"
+        path.write_text(EXISTING)
+        old = RRset.of("app.example.test.", "A", 30, ["192.0.2.1"])
+        change = upsert(RRset.of("app.example.test.", "A", 30, ["192.0.2.2"]), old)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child drops to nobody and tries the write
+            message = b"no error"
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                asyncio.run(provider(folder).apply(ZONE, [change]))
+            except ProviderError as exc:
+                message = str(exc).encode()
+            finally:
+                os.write(write_end, message)
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            said = pipe.read().decode()
+        os.waitpid(pid, 0)
+        assert f"cannot keep owner and group 0:0 of zone file {path}" in said
+        assert "nothing was written" in said
+        assert path.read_text() == EXISTING
+        assert sorted(p.name for p in folder.iterdir()) == ["example.test.zone"]
+    finally:
+        shutil.rmtree(folder)
+
+
 def test_compare_and_swap_refuses_a_stale_write(tmp_path: Path) -> None:
     (tmp_path / "example.test.zone").write_text(EXISTING)
     p = provider(tmp_path)
     stale = RRset.of("app.example.test.", "A", 30, ["192.0.2.9"])
-    with pytest.raises(TransientProviderError, match="changed since it was read"):
+    with pytest.raises(StaleRRsetError, match="changed since it was read"):
         asyncio.run(
             p.apply(ZONE, [upsert(RRset.of("app.example.test.", "A", 30, ["192.0.2.2"]), stale)])
         )
@@ -104,8 +201,10 @@ def test_cname_rule_protects_neighbours(tmp_path: Path) -> None:
     (tmp_path / "example.test.zone").write_text(EXISTING)
     p = provider(tmp_path)
     cname = RRset.of("app.example.test.", "CNAME", 30, ["elsewhere.example.net."])
-    with pytest.raises(ProviderError, match="CNAME cannot share its name"):
+    with pytest.raises(ProviderError, match="CNAME cannot share its name") as info:
         asyncio.run(p.apply(ZONE, [upsert(cname)]))
+    assert not isinstance(info.value, TransientProviderError)
+    assert "app.example.test. CNAME" in str(info.value)
     assert (tmp_path / "example.test.zone").read_text() == EXISTING  # nothing written
 
 
@@ -150,6 +249,7 @@ def test_a_write_removes_stale_temporary_files_of_its_zone_only(tmp_path: Path) 
     p = provider(tmp_path)
     asyncio.run(p.list_rrsets(ZONE, [("app.example.test.", "A")]))
     assert all(f.exists() for f in stale)
+    (tmp_path / "other2.test.zone").write_text(new_zone("other2.test.").to_text())
     asyncio.run(
         p.apply(
             Zone("other2.test.", "local"),

@@ -9,6 +9,8 @@ from failover_sync.testing import InMemoryProvider, MakeProvider, ProviderContra
 
 
 class TestInMemoryContract(ProviderContract):
+    create_if_absent = True
+
     @pytest.fixture
     def make_provider(self) -> MakeProvider:
         provider = InMemoryProvider()
