@@ -65,7 +65,7 @@ def config(folder: Path, port: int, etcd: EtcdCluster | None, lease: int, owner:
     path.write_text(f"""\
 owner_id: {owner}
 providers:
-  local: {{type: zonefile, directory: zones}}
+  local: {{type: zonefile, directory: zones, create_missing: true}}
 zones:
   - {{name: example.test, provider: local}}
 defaults:

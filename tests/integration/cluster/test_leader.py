@@ -150,7 +150,9 @@ def test_stale_write_past_etcd_is_refused_by_zone_file_compare_and_swap(
     etcd: EtcdCluster, tmp_path: Path
 ) -> None:
     zone = Zone("example.test.", "zones")
-    provider = ZoneFileProvider("zones", ZoneFileOptions(directory=Path("z")), config_dir=tmp_path)
+    provider = ZoneFileProvider(
+        "zones", ZoneFileOptions(directory=Path("z"), create_missing=True), config_dir=tmp_path
+    )
 
     async def scenario() -> None:
         async with vantages(etcd) as vs:

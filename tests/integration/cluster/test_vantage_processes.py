@@ -31,7 +31,7 @@ def _config(tmp_path: Path, etcd: EtcdCluster, port: int) -> Path:
     path.write_text(f"""\
 owner_id: {tmp_path.name.replace("_", "-")[:60]}
 providers:
-  local: {{type: zonefile, directory: zones}}
+  local: {{type: zonefile, directory: zones, create_missing: true}}
 zones:
   - {{name: example.test, provider: local}}
 defaults:
