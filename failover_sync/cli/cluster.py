@@ -20,26 +20,17 @@ import os
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from failover_sync.cli.console import EXIT_ERROR, EXIT_OK, Output
-from failover_sync.cluster import (
-    Board,
-    Epoch,
-    EtcdUnavailable,
-    Layout,
-    Quorum,
-    Vantage,
-    target_id,
-)
-from failover_sync.cluster.member import VantageError, open_vantage
-from failover_sync.cluster.metrics import ClusterCollector
-from failover_sync.cluster.probe_only import ProbeOnlyProvider
 from failover_sync.config.loader import Config
-from failover_sync.controller.controller import Controller
 from failover_sync.controller.events import ControllerReady, Event, HealthChanged
-from failover_sync.model import Zone
-from failover_sync.provider.base import Provider
+
+if TYPE_CHECKING:  # the cluster package imports gRPC: only the cluster mode loads it
+    from failover_sync.cluster import Board, Epoch, Vantage
+    from failover_sync.controller.controller import Controller
+    from failover_sync.model import Zone
+    from failover_sync.provider.base import Provider
 
 VANTAGE_ENV = "FAILOVER_SYNC_VANTAGE"
 HOLD_ENV = "FAILOVER_SYNC_TEST_HOLD_AFTER_INTENT"
@@ -79,6 +70,8 @@ def providers_for(config: Config) -> dict[str, Provider] | None:
     """Stand-in providers for a probe-only vantage (no credentials are read), else None."""
     if config.cluster is None or config.cluster.writer:
         return None
+    from failover_sync.cluster.probe_only import ProbeOnlyProvider
+
     return {name: ProbeOnlyProvider(name) for name in config.providers}
 
 
@@ -90,6 +83,9 @@ async def vantage_for(args: argparse.Namespace, config: Config) -> AsyncIterator
     if name is None or config.cluster is None:
         yield None
         return
+    from failover_sync.cluster.member import VantageError, open_vantage
+    from failover_sync.cluster.metrics import ClusterCollector
+
     try:
         vantage = open_vantage(
             config.cluster,
@@ -146,6 +142,8 @@ async def presume(vantage: Vantage | None, controller: Controller) -> None:
 
 def status_document(config: Config, board: Board) -> dict[str, object]:
     """The ``cluster status`` document: leader, vantages, endpoints with votes and verdict."""
+    from failover_sync.cluster import Quorum, target_id
+
     assert config.cluster is not None
     quorum = Quorum(config.cluster.quorum, tuple(config.cluster.vantages))
     endpoints = []
@@ -177,6 +175,8 @@ async def status_verb(args: argparse.Namespace, config: Config, out: Output) -> 
     if config.cluster is None:
         out.error("cluster status: the config has no cluster: key")
         return EXIT_ERROR
+    from failover_sync.cluster import Board, EtcdUnavailable, Layout, VantageError, open_vantage
+
     spec = config.cluster
     try:
         vantage = open_vantage(

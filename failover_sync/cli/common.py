@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from failover_sync.cli import render
 from failover_sync.cli.cluster import providers_for
 from failover_sync.cli.console import Interrupts, Output, Progress
-from failover_sync.cluster import Vantage
 from failover_sync.config.loader import Config
 from failover_sync.controller.controller import Controller
 from failover_sync.health.probes import Prober
 from failover_sync.model import DesiredRecord, Zone
 from failover_sync.plan.document import PlanDocument, errors_of
 from failover_sync.plan.guards import standard_chain
+
+if TYPE_CHECKING:
+    from failover_sync.cluster import Vantage
 
 
 def build_controller(

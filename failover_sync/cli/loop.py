@@ -13,15 +13,18 @@ import argparse
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from failover_sync.cli.cluster import ClusterSetupError, attach, presume, vantage_for
 from failover_sync.cli.common import build_controller, run_async
 from failover_sync.cli.console import EXIT_ERROR, EXIT_OK, Output
-from failover_sync.cluster import Vantage
 from failover_sync.config.loader import Config, ConfigError, load_config
 from failover_sync.health.state import HealthBoard
 from failover_sync.logs import event
 from failover_sync.ops.wiring import OperationsError, operations
+
+if TYPE_CHECKING:
+    from failover_sync.cluster import Vantage
 
 
 def run_verb(args: argparse.Namespace, config: Config, out: Output) -> int:

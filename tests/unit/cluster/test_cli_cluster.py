@@ -58,3 +58,15 @@ def test_cli_errors_name_the_problem(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "vantagez" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_without_cluster_grpc_is_never_imported() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, failover_sync.cli.verbs, failover_sync.cli.loop, failover_sync.cli.cluster; "
+        "print('aetcd' in sys.modules, 'grpc' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
