@@ -57,6 +57,13 @@ def open_vantage(
         raise VantageError(
             f"vantage {vantage!r} is not one of cluster.vantages ({', '.join(spec.vantages)})"
         )
+    tls = [k for k in ("ca_file", "cert_file", "key_file") if getattr(spec.etcd, k) is not None]
+    if tls:
+        raise VantageError(
+            f"cluster.etcd.{tls[0]}: TLS to etcd is not supported yet (aetcd 1.0 opens "
+            "plaintext gRPC channels only); reach etcd over a private network or a local "
+            "TLS-terminating proxy"
+        )
     password: str | None = None
     if spec.etcd.password_env is not None:
         password = os.environ.get(spec.etcd.password_env)

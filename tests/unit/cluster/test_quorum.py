@@ -162,3 +162,13 @@ def test_endpoints_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("ETCD_ENDPOINTS", "https://127.0.0.1:2379")
     with pytest.raises(VantageError, match="no TLS"):
         open_vantage(spec, owner_id="o", vantage="fra", targets=())
+
+
+def test_tls_files_are_refused_clearly() -> None:
+    from failover_sync.cluster import VantageError, open_vantage
+
+    spec = ClusterSpec.model_validate(
+        {"etcd": {"endpoints": ["http://127.0.0.1:2379"], "ca_file": "ca.pem"}, "vantages": ["a"]}
+    )
+    with pytest.raises(VantageError, match=r"cluster\.etcd\.ca_file: TLS to etcd is not supported"):
+        open_vantage(spec, owner_id="o", vantage="a", targets=())
