@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from failover_sync.cli import render
+from failover_sync.cli.cluster import providers_for
 from failover_sync.cli.console import Interrupts, Output, Progress
 from failover_sync.config.loader import Config
 from failover_sync.controller.controller import Controller
@@ -15,6 +17,9 @@ from failover_sync.health.probes import Prober
 from failover_sync.model import DesiredRecord, Zone
 from failover_sync.plan.document import PlanDocument, errors_of
 from failover_sync.plan.guards import standard_chain
+
+if TYPE_CHECKING:
+    from failover_sync.cluster import Vantage
 
 
 def build_controller(
@@ -24,8 +29,10 @@ def build_controller(
     adopt: bool = False,
     force: bool = False,
     desired: Mapping[Zone, Sequence[DesiredRecord]] | None = None,
+    vantage: Vantage | None = None,
 ) -> Controller:
-    """The controller of ``config`` with the standard guard chain."""
+    """The controller of ``config`` with the standard guard chain; with ``vantage`` (the
+    cluster mode) it plans with the quorum's verdicts and writes through its fence."""
     endpoints = [e.target for r in config.records for e in r.endpoints]
     guards = standard_chain(
         owner_id=config.owner_id,
@@ -38,12 +45,14 @@ def build_controller(
     )
     return Controller(
         desired if desired is not None else {z: config.records_of(z) for z in config.zones},
-        config.build_providers(),
+        providers_for(config) or config.build_providers(),
         Prober(),
         guards=guards,
         dry_run=dry_run,
         resync_seconds=config.resync_seconds,
         canaries=config.canaries,
+        verdicts=vantage.verdicts if vantage is not None else None,
+        fence=vantage.fence if vantage is not None else None,
     )
 
 

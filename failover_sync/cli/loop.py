@@ -13,13 +13,18 @@ import argparse
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
+from failover_sync.cli.cluster import ClusterSetupError, attach, presume, vantage_for
 from failover_sync.cli.common import build_controller, run_async
 from failover_sync.cli.console import EXIT_ERROR, EXIT_OK, Output
 from failover_sync.config.loader import Config, ConfigError, load_config
 from failover_sync.health.state import HealthBoard
 from failover_sync.logs import event
 from failover_sync.ops.wiring import OperationsError, operations
+
+if TYPE_CHECKING:
+    from failover_sync.cluster import Vantage
 
 
 def run_verb(args: argparse.Namespace, config: Config, out: Output) -> int:
@@ -39,15 +44,23 @@ def run_verb(args: argparse.Namespace, config: Config, out: Output) -> int:
 
 
 async def _once(args: argparse.Namespace, config: Config, out: Output) -> int:
-    controller = build_controller(config, dry_run=args.dry_run, adopt=args.adopt, force=args.force)
     try:
-        async with operations(args, config, controller):
-            outcomes = await controller.once()
-    except OperationsError as exc:
+        async with vantage_for(args, config) as vantage:
+            controller = build_controller(
+                config, dry_run=args.dry_run, adopt=args.adopt, force=args.force, vantage=vantage
+            )
+            try:
+                if vantage is not None:
+                    attach(vantage, controller)
+                    await _synced(vantage)
+                    await presume(vantage, controller)
+                async with operations(args, config, controller):
+                    outcomes = await controller.once()
+            finally:
+                await controller.aclose()
+    except (OperationsError, ClusterSetupError) as exc:
         out.error(str(exc))
         return EXIT_ERROR
-    finally:
-        await controller.aclose()
     checked = sum(o.plan.unchanged + len(o.plan.changes) for o in outcomes if o.plan)
     applied = sum(len(o.plan.changes) for o in outcomes if o.plan and o.applied)
     conflicts = sum(len(o.plan.conflicts) for o in outcomes if o.plan)
@@ -69,7 +82,31 @@ async def _once(args: argparse.Namespace, config: Config, out: Output) -> int:
     return EXIT_ERROR if errors or refused or rejected else EXIT_OK
 
 
+async def _synced(vantage: Vantage) -> None:
+    """Wait until the vantage has read etcd once; ClusterSetupError after two lease TTLs."""
+    try:
+        async with asyncio.timeout(2 * vantage.spec.lease_seconds):
+            await vantage.node.synced.wait()
+    except TimeoutError:
+        raise ClusterSetupError(
+            f"etcd ({', '.join(vantage.node.session.endpoints)}) did not answer within "
+            f"{2 * vantage.spec.lease_seconds} s"
+        ) from None
+
+
 async def _loop(args: argparse.Namespace, config: Config, out: Output) -> int:
+    try:
+        async with vantage_for(args, config) as vantage:
+            return await _loop_in(args, config, out, vantage)
+    except ClusterSetupError as exc:
+        out.error(str(exc))
+        return EXIT_ERROR
+
+
+async def _loop_in(
+    args: argparse.Namespace, config: Config, out: Output, vantage: Vantage | None
+) -> int:
+    """The loop of one process; a reload keeps the vantage (``cluster:`` is read once)."""
     loop = asyncio.get_running_loop()
     board: HealthBoard | None = None
     while True:
@@ -84,11 +121,14 @@ async def _loop(args: argparse.Namespace, config: Config, out: Output) -> int:
             loop.add_signal_handler(signum, stop.set)
         loop.add_signal_handler(signal.SIGHUP, hangup)
         controller = build_controller(
-            config, dry_run=args.dry_run, adopt=args.adopt, force=args.force
+            config, dry_run=args.dry_run, adopt=args.adopt, force=args.force, vantage=vantage
         )
         if board is not None:
             controller.inherit(board)
         try:
+            if vantage is not None:
+                attach(vantage, controller)
+                await presume(vantage, controller)
             async with operations(args, config, controller):
                 await controller.run(stop)
         except OperationsError as exc:

@@ -51,6 +51,7 @@ EXAMPLES = {
     "status": "failover-sync status -c failover-sync.yaml --addr 127.0.0.1:9100",
     "schema": "failover-sync schema > failover-sync.schema.json",
     "demo": "failover-sync demo --directory ./zones",
+    "cluster": "failover-sync cluster status -c failover-sync.yaml -o json",
 }
 
 
@@ -127,6 +128,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     status.add_argument(
         "--addr", metavar="HOST:PORT", help="ask a running controller (its --metrics-addr)"
     )
+    cluster = verb("cluster", "the cluster's leader, vantages and votes (cluster: in the config)")
+    cluster.add_argument("action", choices=["status"], help="status: read etcd and print")
+    cluster.add_argument("-o", "--output", choices=["text", "json"], default="text")
     verb("schema", "print the config's JSON Schema", config=False)
     demo = verb("demo", "a self-contained failover on a zone file", config=False)
     demo.add_argument("--directory", help="zone-file folder to keep (default: a temporary one)")

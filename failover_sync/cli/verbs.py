@@ -50,6 +50,10 @@ def dispatch(args: argparse.Namespace, out: Output) -> int:
 
             return run_verb(args, config, out)
         verbs = {"check": _check, "plan": _plan, "apply": _apply, "failback": _failback}
+        if args.command == "cluster":
+            from failover_sync.cli.cluster import status_verb as cluster_status
+
+            return run_async(lambda _: cluster_status(args, config, out), out)
         if args.command == "status":
             from failover_sync.cli.status import status_verb
 

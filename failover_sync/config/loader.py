@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from failover_sync.config import messages
 from failover_sync.config import records as resolve
 from failover_sync.config import spec as schema
+from failover_sync.config.cluster_spec import ClusterSpec
 from failover_sync.config.environment import environment_checks, environment_problems
 from failover_sync.config.jsonschema import shipped_adapters
 from failover_sync.config.source import KeyPath, Source, YamlSyntaxError, format_path, parse
@@ -101,6 +102,7 @@ class Config:
     max_unhealthy_fraction: float = 0.5
     canaries: tuple[ProbeTarget, ...] = ()
     config_dir: Path = field(default_factory=Path.cwd)
+    cluster: ClusterSpec | None = None
 
     def records_of(self, zone: Zone) -> tuple[DesiredRecord, ...]:
         """The managed records of ``zone``, in config order."""
@@ -235,6 +237,7 @@ class _Builder:
             max_unhealthy_fraction=root.max_unhealthy_fraction,
             canaries=resolve.canaries(self, root.canaries, defaults),
             config_dir=self.config_dir,
+            cluster=root.cluster,
         )
 
     def _providers(self, raw: dict[str, Any]) -> Iterator[tuple[str, ProviderConfig]]:

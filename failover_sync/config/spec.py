@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from failover_sync.config.cluster_spec import ClusterSpec
 from failover_sync.model import AllUnhealthy, EndpointStatus, Failback, Policy
 
 RecordType = Literal["A", "AAAA", "CNAME"]
@@ -291,3 +292,5 @@ class RootSpec(Spec):
     """Probe targets that should always answer; when all fail, removals freeze."""
     notify: list[WebhookSpec] = Field(default_factory=list)
     """Webhooks notified of failovers, failbacks, all-unhealthy records, freezes, errors."""
+    cluster: ClusterSpec | None = None
+    """Several vantages on etcd: a quorum of their votes decides, one leader writes."""
