@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from failover_sync.controller.batching import batches, groups_of
 from failover_sync.controller.events import (
     ApplyFinished,
     BrakeChanged,
@@ -105,6 +106,8 @@ class _Attempt:
     refused: str | None = None
     wake_at: float | None = None
     rejected: tuple[tuple[Change, ProviderError], ...] = ()
+    standby: bool = False
+    """The fence said this process may not write now (a standby vantage)."""
 
     def reset(
         self,
@@ -115,6 +118,7 @@ class _Attempt:
     ) -> None:
         self.live, self.inputs, self.refused, self.wake_at = live, inputs, refused, wake_at
         self.rejected = ()
+        self.standby = False
 
 
 class Reconciler:
@@ -233,6 +237,9 @@ class Reconciler:
                 )
                 return zone_plan
             if write and refused is None and zone_plan.changes:
+                if self.fence is not None and not self.fence.may_write():
+                    seen.standby = True  # plans like the leader, never writes
+                    return zone_plan
                 zone_plan, seen.rejected = await self._fenced_write(zone, zone_plan, live)
             return zone_plan
 
@@ -252,7 +259,7 @@ class Reconciler:
             if isinstance(error, TransientProviderError) and error.retry_after is not None:
                 wake = self.clock() + error.retry_after
             return ZoneOutcome(zone, None, error=error, wake_at=wake)
-        applied = write and seen.refused is None and bool(zone_plan.changes)
+        applied = write and seen.refused is None and not seen.standby and bool(zone_plan.changes)
         health = seen.inputs.health
         self.bus.publish(ZoneReconciled(zone, zone_plan, applied, health, seen.refused))
         return ZoneOutcome(
@@ -271,8 +278,6 @@ class Reconciler:
         self, zone: Zone, zone_plan: ZonePlan, live: Mapping[RecordKey, RRset]
     ) -> tuple[ZonePlan, tuple[tuple[Change, ProviderError], ...]]:
         if self.fence is not None:
-            if not self.fence.may_write():
-                return zone_plan, ()
             zone_plan = await self.fence.fence(zone, zone_plan, live)
         rejected = await self.write(zone, zone_plan.changes)
         self.guards.applied(zone_plan, self.clock())
@@ -308,7 +313,7 @@ class Reconciler:
                 raise
             except ProviderError as exc:
                 first = first or exc
-                groups = _groups(batch)
+                groups = groups_of(batch)
                 if len(groups) == 1:
                     rejected += [(c, exc) for c in batch]
                     continue
@@ -356,35 +361,3 @@ class Reconciler:
             if now != values:
                 del written[key]  # report once; our next write of it re-arms
                 self.bus.publish(ForeignWrite(zone, key[0], key[1], now))
-
-
-def _owner(change: Change) -> str:
-    """The managed name a change belongs to (a marker belongs to the name it marks)."""
-    return change.name.removeprefix(MARKER_PREFIX)
-
-
-def _groups(changes: Sequence[Change]) -> list[list[Change]]:
-    """Changes grouped by managed name, each group with its marker, in plan order."""
-    groups: dict[str, list[Change]] = {}
-    for change in changes:
-        groups.setdefault(_owner(change), []).append(change)
-    return list(groups.values())
-
-
-def batches(changes: Sequence[Change], max_batch: int | None) -> list[list[Change]]:
-    """Split ``changes`` into batches of at most ``max_batch`` RRsets (None: one batch),
-    never separating a managed RRset from its ownership marker. Pure."""
-    if not changes:
-        return []
-    if max_batch is None:
-        return [list(changes)]
-    out: list[list[Change]] = []
-    current: list[Change] = []
-    for group in _groups(changes):
-        if current and len(current) + len(group) > max_batch:
-            out.append(current)
-            current = []
-        current += group
-    if current:
-        out.append(current)
-    return out

@@ -260,3 +260,11 @@ def test_draining_removes_an_endpoint_but_never_empties_the_rrset() -> None:
     assert live(provider, "app") == ("192.0.2.2",)
     assert live(provider, "solo") == ("192.0.2.1",)  # publish_all: never an empty RRset
     assert live(provider, "up") == ("192.0.2.3",)
+
+
+def test_the_epoch_marker_travels_with_the_first_batch() -> None:
+    names = [f"n{i}.example.test." for i in range(4)]
+    epoch = change("_failover-sync-epoch.example.test.")
+    split = batches([*map(change, names), epoch], 2)
+    assert epoch in split[0]
+    assert all(epoch not in b for b in split[1:])
