@@ -208,6 +208,7 @@ class Controller:
             self.board.presume(
                 target, healthy=healthy, reason=reason if healthy else "presumed unhealthy"
             )
+        self.guards.seed([t for t in self.board if not self.board.verdict(t).healthy])
 
     # -- probing --------------------------------------------------------------------------
 
@@ -227,6 +228,8 @@ class Controller:
     def observe(self, target: ProbeTarget, result: ProbeResult, lateness: float = 0.0) -> None:
         """Count one probe result; on a verdict change, reconcile the target's zones."""
         transition = self.board.observe(target, result)
+        state = self.board.state(target)
+        self.guards.probe(target, state.healthy and state.failures > 0)
         if not self.bus.idle:
             self.bus.publish(ProbeCompleted(target, result, lateness))
         if transition is None:
@@ -236,7 +239,7 @@ class Controller:
         health = EndpointHealth(transition.healthy, transition.reason, result.ok)
         records = self._records_of.get(target, ())
         self.bus.publish(HealthChanged(target, health, records))
-        self.guards.observe(target, self.health(), self.clock())
+        self.guards.observe(target, health, self.clock())
         self._track_all_unhealthy(target, health)
         self.request_reconcile(self._zones_of.get(target, ()))
 

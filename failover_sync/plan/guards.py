@@ -84,10 +84,14 @@ class Guard:
     def applied(self, plan: ZonePlan, now: float) -> None:
         """``plan`` was written at ``now`` (monotonic seconds)."""
 
-    def observe(
-        self, target: ProbeTarget, health: Mapping[ProbeTarget, EndpointHealth], now: float
-    ) -> None:
-        """``target``'s verdict changed at ``now``; ``health`` holds every verdict."""
+    def observe(self, target: ProbeTarget, health: EndpointHealth, now: float) -> None:
+        """``target``'s verdict changed to ``health`` at ``now``."""
+
+    def probe(self, target: ProbeTarget, failing: bool) -> None:
+        """A probe of ``target`` ended; ``failing``: healthy but in a failing streak."""
+
+    def seed(self, unhealthy: Sequence[ProbeTarget]) -> None:
+        """Targets unhealthy from the start (presumed from the live DNS)."""
 
 
 @dataclass
@@ -167,10 +171,14 @@ class PartitionGuard(Guard):
             plan = brakes.keep_answering(plan, ctx.records, ctx.health, ctx.answering)
         return GuardResult(plan, notes=notes)
 
-    def observe(
-        self, target: ProbeTarget, health: Mapping[ProbeTarget, EndpointHealth], now: float
-    ) -> None:
-        self.detector.observe(target, health, now)
+    def observe(self, target: ProbeTarget, health: EndpointHealth, now: float) -> None:
+        self.detector.observe(target, health.healthy, now)
+
+    def probe(self, target: ProbeTarget, failing: bool) -> None:
+        self.detector.probe(target, failing)
+
+    def seed(self, unhealthy: Sequence[ProbeTarget]) -> None:
+        self.detector.seed(unhealthy)
 
 
 @dataclass
@@ -245,12 +253,24 @@ class GuardChain:
         for guard in self.guards:
             guard.applied(plan, now)
 
-    def observe(
-        self, target: ProbeTarget, health: Mapping[ProbeTarget, EndpointHealth], now: float
-    ) -> None:
+    def observe(self, target: ProbeTarget, health: EndpointHealth, now: float) -> None:
         """Tell every guard of a verdict change."""
         for guard in self.guards:
             guard.observe(target, health, now)
+
+    def probe(self, target: ProbeTarget, failing: bool) -> None:
+        """Tell every guard of a probe result (``failing``: healthy in a failing streak)."""
+        for guard in self._probe_listeners:
+            guard.probe(target, failing)
+
+    def seed(self, unhealthy: Sequence[ProbeTarget]) -> None:
+        """Tell every guard which targets start unhealthy."""
+        for guard in self.guards:
+            guard.seed(unhealthy)
+
+    def __post_init__(self) -> None:
+        # probe() runs for every probe result: keep it to the guards that listen
+        self._probe_listeners = tuple(g for g in self.guards if isinstance(g, PartitionGuard))
 
     def frozen(self) -> dict[str, str]:
         """Zone name -> why a brake holds it now (for status and metrics)."""

@@ -22,7 +22,7 @@ A total outage of two or three backends is below the minimum and is handled by
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from failover_sync.model import EndpointHealth, ProbeTarget
@@ -38,13 +38,23 @@ class PartitionDetector:
     ``endpoints`` are the probe targets of every managed record, ``canaries`` the targets that
     should always answer, ``max_unhealthy_fraction`` in 0..1. ``window_seconds`` is one
     detection window (the longest ``detection_seconds`` of the endpoints).
+
+    Its view of every endpoint is kept incrementally, from the controller's calls: one
+    :meth:`observe` per verdict change (and :meth:`seed` at start) and one :meth:`probe` per
+    probe result, so that :meth:`evaluate`, which runs for every plan of every zone, costs
+    O(unhealthy and suspect endpoints), not O(all endpoints).
     """
 
     endpoints: Collection[ProbeTarget]
     canaries: Collection[ProbeTarget] = ()
     max_unhealthy_fraction: float = 0.5
     window_seconds: float = field(init=False)
-    _groups: dict[EndpointKey, frozenset[ProbeTarget]] = field(init=False, repr=False)
+    _groups: dict[EndpointKey, int] = field(init=False, repr=False)
+    _bad: dict[EndpointKey, set[ProbeTarget]] = field(default_factory=dict, init=False, repr=False)
+    _unhealthy: set[EndpointKey] = field(default_factory=set, init=False, repr=False)
+    _suspects: dict[EndpointKey, set[ProbeTarget]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _down_at: dict[EndpointKey, float] = field(default_factory=dict, init=False, repr=False)
     _burst: bool = field(default=False, init=False)
 
@@ -52,7 +62,7 @@ class PartitionDetector:
         groups: dict[EndpointKey, set[ProbeTarget]] = {}
         for target in self.endpoints:
             groups.setdefault(endpoint_key(target), set()).add(target)
-        self._groups = {k: frozenset(v) for k, v in groups.items()}
+        self._groups = {k: len(v) for k, v in groups.items()}
         self.canaries = frozenset(self.canaries)
         self.window_seconds = max((t.check.detection_seconds for t in self.endpoints), default=0.0)
 
@@ -61,18 +71,42 @@ class PartitionDetector:
         """The count of distinct endpoints."""
         return len(self._groups)
 
-    def observe(
-        self, target: ProbeTarget, health: Mapping[ProbeTarget, EndpointHealth], now: float
-    ) -> None:
-        """Note a verdict change of ``target`` at ``now``; ``health`` holds every verdict."""
+    def observe(self, target: ProbeTarget, healthy: bool, now: float) -> None:
+        """``target``'s verdict is now ``healthy`` (a change at ``now``); an endpoint is
+        unhealthy once every probe target on it is."""
         key = endpoint_key(target)
-        group = self._groups.get(key)
-        if group is None:
+        size = self._groups.get(key)
+        if size is None:
             return
-        if all(not health.get(t, _UNKNOWN).healthy for t in group):
-            self._down_at.setdefault(key, now)
+        bad = self._bad.setdefault(key, set())
+        if healthy:
+            bad.discard(target)
         else:
+            bad.add(target)
+        if len(bad) == size and key not in self._unhealthy:
+            self._unhealthy.add(key)
+            self._down_at[key] = now
+        elif len(bad) < size and key in self._unhealthy:
+            self._unhealthy.discard(key)
             self._down_at.pop(key, None)
+
+    def seed(self, unhealthy: Iterable[ProbeTarget]) -> None:
+        """Targets unhealthy from the start (presumed: not published); not a recent burst."""
+        for target in unhealthy:
+            self.observe(target, False, float("-inf"))
+
+    def probe(self, target: ProbeTarget, failing: bool) -> None:
+        """After each probe: ``failing`` when ``target`` is healthy but in a failing streak."""
+        key = endpoint_key(target)
+        if key not in self._groups:
+            return
+        if failing:
+            self._suspects.setdefault(key, set()).add(target)
+        elif key in self._suspects:
+            streak = self._suspects[key]
+            streak.discard(target)
+            if not streak:
+                del self._suspects[key]
 
     def evaluate(
         self,
@@ -82,42 +116,37 @@ class PartitionDetector:
     ) -> str | None:
         """Why removals must freeze now, or None.
 
-        ``failing`` are targets still healthy but in a failing streak (a failed probe since
-        their last success): when the controller is cut off, the first endpoint turns
-        unhealthy while the others are one probe short of it (their probes are staggered
-        within one interval), and waiting for them would let that first removal through.
+        ``health`` needs to hold only the canaries' verdicts; ``failing`` adds targets that
+        are healthy but in a failing streak to those :meth:`probe` reported. Suspects count:
+        when the controller is cut off, the first endpoint turns unhealthy while the others
+        are one probe short of it (their probes are staggered within one interval), and
+        waiting for them would let that first removal through.
         """
         suspect = set(failing)
         if self.canaries:
-            verdicts = [health.get(c, _UNKNOWN) for c in self.canaries]
-            if all(
-                not v.healthy or c in suspect for c, v in zip(self.canaries, verdicts, strict=True)
-            ):
+            verdicts = [(c, health.get(c, _UNKNOWN)) for c in self.canaries]
+            if all(not v.healthy or c in suspect for c, v in verdicts):
                 return f"all {len(self.canaries)} canaries fail"
-            proven = any(
-                v.healthy and v.answering and c not in suspect
-                for c, v in zip(self.canaries, verdicts, strict=True)
-            )
-            if proven:  # the controller reaches the world: the endpoints are really down
-                self._burst = False
+            if any(v.healthy and v.answering and c not in suspect for c, v in verdicts):
+                self._burst = False  # the controller reaches the world: a real outage
                 return None
         if self.total < MIN_ENDPOINTS:
             return None
-        unhealthy = [
-            k
-            for k, g in self._groups.items()
-            if all(not health.get(t, _UNKNOWN).healthy for t in g)
-        ]
-        streaks = sum(1 for k, g in self._groups.items() if k not in unhealthy and g & suspect)
-        recent = [k for k in unhealthy if now - self._down_at.get(k, -1e18) <= self.window_seconds]
+        suspects = set(self._suspects) | {
+            endpoint_key(t) for t in suspect if endpoint_key(t) in self._groups
+        }
+        streaks = len(suspects - self._unhealthy)
+        unhealthy = len(self._unhealthy)
+        window = self.window_seconds
+        recent = sum(1 for k in self._unhealthy if now - self._down_at.get(k, -1e18) <= window)
         limit = self.max_unhealthy_fraction
-        if (len(recent) + streaks) / self.total > limit:
+        if (recent + streaks) / self.total > limit:
             self._burst = True
-        elif (len(unhealthy) + streaks) / self.total <= limit:
+        elif (unhealthy + streaks) / self.total <= limit:
             self._burst = False
         if not self._burst:
             return None
         return (
-            f"{len(unhealthy)} of {self.total} distinct endpoints unhealthy and {streaks} "
-            f"failing within {self.window_seconds:g} s (max_unhealthy_fraction {limit:g})"
+            f"{unhealthy} of {self.total} distinct endpoints unhealthy and {streaks} "
+            f"failing within {window:g} s (max_unhealthy_fraction {limit:g})"
         )

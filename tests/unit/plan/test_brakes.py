@@ -134,11 +134,11 @@ def test_partition_detector_burst_lasts_until_the_fraction_clears() -> None:
     health = {t: UP for t in endpoints}
     for t in endpoints[:3]:
         health[t] = DOWN
-        detector.observe(t, health, 10.0)
+        detector.observe(t, False, 10.0)
     assert detector.evaluate(health, 11.0)
     assert detector.evaluate(health, 100.0)  # long after the window: still cut off
     health[endpoints[0]] = UP
-    detector.observe(endpoints[0], health, 101.0)
+    detector.observe(endpoints[0], True, 101.0)
     assert detector.evaluate(health, 101.0) is None  # 2 of 4 is not above 0.5
 
 
@@ -148,7 +148,7 @@ def test_partition_detector_slow_decline_is_not_a_burst() -> None:
     health = {t: UP for t in endpoints}
     for minute, t in enumerate(endpoints[:3]):
         health[t] = DOWN
-        detector.observe(t, health, 60.0 * minute)
+        detector.observe(t, False, 60.0 * minute)
         assert detector.evaluate(health, 60.0 * minute) is None
 
 
@@ -164,7 +164,7 @@ def test_partition_detector_counts_machines_not_names() -> None:
     assert detector.total == 3
     health = dict.fromkeys(targets, DOWN)
     for t in targets:
-        detector.observe(t, health, 1.0)
+        detector.observe(t, False, 1.0)
     assert detector.evaluate(health, 1.0) is None
 
 
@@ -182,7 +182,7 @@ def test_an_answering_canary_lets_a_real_outage_through() -> None:
     detector = PartitionDetector(endpoints, [canary], 0.5)
     health = dict.fromkeys(endpoints, DOWN)
     for t in endpoints:
-        detector.observe(t, health, 1.0)
+        detector.observe(t, False, 1.0)
     assert detector.evaluate({**health, canary: UP}, 1.0)  # canary not probed: proves nothing
     proven = EndpointHealth(True, "up", answering=True)
     assert detector.evaluate({**health, canary: proven}, 1.0) is None

@@ -427,3 +427,36 @@ def test_run_loop_cut_off_from_every_endpoint_writes_nothing(canaries: bool) -> 
             await task
 
     run(body)
+
+
+def test_the_partition_brake_sees_every_zone_not_only_the_one_planned() -> None:
+    """A zone's plan gets only that zone's verdicts; the detector's view is global, so the
+    endpoints of other zones never count as unknown (unhealthy)."""
+    other = Zone("other.test.", "memory")
+    here = [shared(i, tuple(f"192.0.2.{j}" for j in range(1, 5))) for i in range(2)]
+    there = [
+        DesiredRecord(f"w{i}.other.test.", "A", 60, other.name, Policy.MULTIVALUE,
+                      tuple(Endpoint(v, target(v)) for v in ("198.51.100.1", "198.51.100.2")))
+        for i in range(4)
+    ]  # fmt: skip
+    provider = InMemoryProvider()
+    for zone, records in ((ZONE, here), (other, there)):
+        provider.zones[zone.name] = {
+            r.key: RRset.of(r.name, "A", 60, [e.value for e in r.endpoints]) for r in records
+        }
+    prober = ScriptedProber()
+    desired = {ZONE: here, other: there}
+    guards = standard_chain(endpoints=[e.target for rs in desired.values() for r in rs
+                                       for e in r.endpoints], owner_id=None)  # fmt: skip
+    ctl = Controller(desired, {"memory": provider}, prober, retry=FAST_RETRY, guards=guards)
+
+    async def body() -> None:
+        await ctl.presume_health()
+        prober.down = {"192.0.2.4"}
+        await ctl.settle()
+        outcome = await ctl.reconcile_zone(ZONE)
+        assert outcome.refused is None
+        assert outcome.applied
+        assert values(provider, "s0.example.test.") == ("192.0.2.1", "192.0.2.2", "192.0.2.3")
+
+    run(body)
