@@ -57,7 +57,7 @@ lint: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/gen_adapter_schemas.py --check
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/kubernetes-validate --strict --quiet --no-warn terraform/kubernetes/*.yaml
+	$(BIN)/kubernetes-validate --strict --quiet --no-warn terraform/kubernetes/*.yaml terraform/kubernetes/cluster/*.yaml
 	$(BIN)/python scripts/lint_hcl.py terraform
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download -d terraform --framework terraform kubernetes
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download -d .github --framework github_actions

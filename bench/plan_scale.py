@@ -203,7 +203,10 @@ def timed_reconcile_path(
             result, errors, _ = await controller.plan()
             out.append((time.perf_counter() - wall, time.process_time() - cpu))
             assert not errors
-            assert result.change_count + result.unchanged_count == sum(map(len, routed.values()))
+            managed = sum(1 for z in result.zones for c in z.changes if not c.name.startswith("_"))
+            conflicts = sum(len(z.conflicts) for z in result.zones)
+            seen = managed + result.unchanged_count + conflicts
+            assert seen == sum(map(len, routed.values())), seen
         await controller.prober.aclose()
         return out
 
