@@ -1,7 +1,8 @@
 """Wiring of ``run``'s operational side: metrics, the ``/metrics`` server, notifications.
 
-:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsSubscriber` and, when
-``notify:`` is configured, a :class:`~failover_sync.ops.notify.Notifier` to the controller's
+:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsSubscriber`, attaches
+the controller's probe schedule to the metrics (its overload figures are read on each scrape)
+and, when ``notify:`` is configured, a :class:`~failover_sync.ops.notify.Notifier` to the controller's
 event bus; with ``--metrics-addr`` it serves ``/metrics``, ``/healthz``, ``/readyz`` and
 ``/status`` and runs the heartbeat task that ``/healthz`` checks. Everything is undone on exit.
 """
@@ -43,9 +44,8 @@ async def operations(
 
     Raises OperationsError before the block runs when the setup is impossible.
     """
-    controller.bus.subscribe(
-        MetricsSubscriber(dry_run=controller.dry_run, zones=list(controller.desired))
-    )
+    subscriber = MetricsSubscriber(dry_run=controller.dry_run, zones=list(controller.desired))
+    controller.bus.subscribe(subscriber)
     notifier: Notifier | None = None
     if config.notify:
         try:
@@ -55,6 +55,8 @@ async def operations(
         notifier = Notifier(hooks)
         controller.bus.subscribe(notifier)
         notifier.start()
+    engine = subscriber.metrics.engine
+    engine.attach(controller.schedule)
     server: OpsServer | None = None
     beat: asyncio.Task[None] | None = None
     try:
@@ -73,6 +75,7 @@ async def operations(
             event(logging.INFO, "metrics_listening", address=f"{host}:{server.port}")
         yield
     finally:
+        engine.detach(controller.schedule)
         if beat is not None:
             beat.cancel()
             await asyncio.gather(beat, return_exceptions=True)
