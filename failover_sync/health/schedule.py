@@ -136,6 +136,7 @@ class ProbeSchedule:
             (start + t.check.interval_seconds * phase_of(t), i) for i, t in enumerate(self.targets)
         ]
         heapq.heapify(self._heap)
+        self._recheck_heap, self._slot = [], {}
         try:
             while True:
                 now = loop.time()

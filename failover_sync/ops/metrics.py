@@ -73,8 +73,9 @@ from failover_sync.model import Zone
 
 # Probe latencies run from a millisecond on loopback to the request timeout (default 5 s).
 PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Lateness is milliseconds when all is well; 75 ms splits the 100 ms goal's last bucket.
+LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5)
 # Applies include provider-side waits (Route 53 batches, RFC 2136 round trips, retries).
-LATENESS_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 APPLY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 

@@ -1,10 +1,11 @@
 """Wiring of ``run``'s operational side: metrics, the ``/metrics`` server, notifications.
 
-:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsSubscriber`, attaches
-the controller's probe schedule to the metrics (its overload figures are read on each scrape)
-and, when ``notify:`` is configured, a :class:`~failover_sync.ops.notify.Notifier` to the controller's
-event bus; with ``--metrics-addr`` it serves ``/metrics``, ``/healthz``, ``/readyz`` and
-``/status`` and runs the heartbeat task that ``/healthz`` checks. Everything is undone on exit.
+:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsSubscriber` to the
+controller's event bus and attaches its probe schedule to the metrics (the overload figures
+are read on each scrape); when ``notify:`` is configured, it subscribes a
+:class:`~failover_sync.ops.notify.Notifier` too; with ``--metrics-addr`` it serves
+``/metrics``, ``/healthz``, ``/readyz`` and ``/status`` and runs the heartbeat task that
+``/healthz`` checks. Everything is undone on exit.
 """
 
 from __future__ import annotations
