@@ -9,13 +9,16 @@ of them (measured at 10,000 targets, uvloop: a full pass of 185 ms, four of them
 starts a task only when a probe is due; that task lives for the probe's few milliseconds and
 dies young, so full passes have little to scan.
 
-**Probes** are fixed-rate on average: target ``t`` is first due at
-``start + interval x phase_of(t)`` (a stable hash staggers targets over one interval), then
-each gap is ``interval_seconds`` times a random factor in ``1 ± PHASE_JITTER``
-(:data:`~failover_sync.model.PHASE_JITTER`), so that a backend failing periodically cannot
-stay aligned with, or hide from, the probes. One probe per target at a time; a target whose
-probe ended a whole interval or more after its next due time skips the missed turns (counted
-in ``skipped``) instead of bursting.
+**Probes** are fixed-rate on average: each gap is ``interval_seconds`` times a random factor in
+``1 ± PHASE_JITTER`` (:data:`~failover_sync.model.PHASE_JITTER`), so that a backend failing
+periodically cannot stay aligned with, or hide from, the probes. Target ``t`` is first due at
+``start + interval x first_offset(phase_of(t))``: a stable hash staggers the targets, and
+:func:`first_offset` spreads them as a jittered schedule that has run for a long time would
+be spread, so that the probe rate is ``1 / interval`` per target from the start (staggering
+them uniformly over one interval instead leaves a lull down to half the rate after the first
+interval, while the second probes spread over 0.75 to 2.25 intervals). One probe per target
+at a time; a target whose probe ended a whole interval or more after its next due time skips
+the missed turns (counted in ``skipped``) instead of bursting.
 
 **Rapid recheck**: when the result hook returns True ("recheck wanted": the latest result
 differs from the verdict) and ``check.recheck_interval_seconds`` R is set, the target is
@@ -38,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import math
 import random
 import time
 import zlib
@@ -78,6 +82,19 @@ class ProbeEngine(Protocol):
 def phase_of(target: ProbeTarget) -> float:
     """The target's stable place in its interval, 0 <= phase < 1 (CRC-32 of its text)."""
     return (zlib.crc32(str(target).encode()) % 10_000) / 10_000
+
+
+def first_offset(phase: float, jitter: float = PHASE_JITTER) -> float:
+    """Where a target's first probe goes, in intervals after the start, for a ``phase`` in
+    [0, 1): the inverse of the equilibrium distribution of a gap uniform in ``1 ± jitter``
+    (renewal theory: the distribution of the wait from a random moment to the next probe),
+    i.e. uniform density up to ``1 - jitter``, then thinning linearly to 0 at
+    ``1 + jitter``. Monotonic; 0 maps to 0 and 1 to ``1 + jitter``.
+    """
+    if phase <= 1.0 - jitter:
+        return phase
+    # F(x) = 1 - (1 + j - x)^2 / (4 j) on [1 - j, 1 + j]
+    return 1.0 + jitter - 2.0 * math.sqrt(jitter * (1.0 - phase))
 
 
 class ProbeSchedule:
@@ -133,7 +150,8 @@ class ProbeSchedule:
         self._wake = asyncio.Event()
         start = loop.time()
         self._heap = [
-            (start + t.check.interval_seconds * phase_of(t), i) for i, t in enumerate(self.targets)
+            (start + t.check.interval_seconds * first_offset(phase_of(t)), i)
+            for i, t in enumerate(self.targets)
         ]
         heapq.heapify(self._heap)
         self._recheck_heap, self._slot = [], {}
