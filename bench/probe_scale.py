@@ -1,7 +1,7 @@
 """Probe scale: N HTTP endpoints on a fixed-rate schedule, against a loopback server process.
 
 The controller side is the product: :class:`failover_sync.health.probes.Prober` and the
-fixed-rate loops of :class:`failover_sync.controller.schedule.ProbeLoops`, with health
+controller's :class:`failover_sync.health.schedule.ProbeSchedule`, with health
 presumed from an in-memory provider that publishes every endpoint. The HTTP server runs in a
 separate process (so it uses the other core): a minimal asyncio protocol that answers every
 request with a fixed ``200`` and ``Connection: close``, bound only to 127.0.0.0/8 addresses
@@ -145,9 +145,9 @@ async def serve(count: int) -> None:
 class TimedProber(Prober):
     """The product's Prober, noting when each probe was asked for.
 
-    The controller computes lateness from ``loop.time()``, which uvloop caches per loop
-    iteration; the monotonic clock read here also counts the time spent earlier in the same
-    iteration, and the probe's own start (result latency) adds any wait for a slot.
+    The schedule's lateness runs from the due time to the probe's admission (slot wait
+    included); the monotonic time of the call, read here, splits it into the wait for the
+    schedule to start the probe and the wait for an admission slot.
     """
 
     def __init__(self) -> None:
@@ -169,7 +169,6 @@ class Stats:
     failed: int = 0
     failed_reasons: dict[str, int] = field(default_factory=dict)
     unhealthy_transitions: int = 0
-    lateness: list[float] = field(default_factory=list)
     wall_lateness: list[float] = field(default_factory=list)
     start_delay: list[float] = field(default_factory=list)
     probe_latency: list[float] = field(default_factory=list)
@@ -239,7 +238,7 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -> None:
-    """Start the probe loops, warm up for one interval, measure for ``args.duration``."""
+    """Start the probe schedule, warm up for one interval, measure for ``args.duration``."""
     desired = build(args.endpoints, args.interval, port, args.addresses, args.timeout)
     provider = InMemoryProvider()
     for zone, records in desired.items():
@@ -268,17 +267,12 @@ async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -
         if not stats.measuring:
             return
         stats.probes += 1
-        stats.lateness.append(lateness)
         stats.probe_latency.append(result.latency_seconds)
-        if getattr(controller, "schedule", None) is not None:
-            # health.schedule.ProbeSchedule: the observers' lateness already runs from the
-            # due time to the probe's start, slot wait included
-            stats.start_delay.append(lateness)
-            return
-        loop_asked, mono_asked = prober.asked[target]
-        scheduled = loop_asked - lateness
-        stats.wall_lateness.append(mono_asked - scheduled)
-        stats.start_delay.append(now - result.latency_seconds - scheduled)
+        # ProbeSchedule's lateness already runs from the due time to the probe's admission
+        stats.start_delay.append(lateness)
+        _, mono_asked = prober.asked[target]
+        due = now - result.latency_seconds - lateness
+        stats.wall_lateness.append(max(0.0, mono_asked - due))
 
     def on_event(event: Event) -> None:
         if isinstance(event, ProbeCompleted):
@@ -288,7 +282,8 @@ async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -
     targets = len(controller.board)
     gc_pauses = GcPauses()
     gc.callbacks.append(gc_pauses)
-    tasks = controller.loops.start(list(controller.board))
+    schedule = controller.schedule
+    tasks = [asyncio.create_task(schedule.run())]
     if args.gc_freeze:
         # what a gc.freeze() after start-up would give: the config, targets and states
         # (everything that lives as long as the process) leave the collector's scans
@@ -308,6 +303,10 @@ async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -
         await asyncio.gather(*tasks, return_exceptions=True)
         await prober.aclose()
     out.update(
+        skipped=schedule.skipped,
+        delayed=prober.stats.delayed,
+        cpu_per_probe=prober.stats.cpu_per_probe_seconds,
+        limit=prober.stats.limit,
         targets=targets,
         stats=stats,
         gc=gc_pauses.summary(),
@@ -329,7 +328,6 @@ def report(args: argparse.Namespace, out: dict[str, object], loop_name: str, ser
     offered = args.endpoints / args.interval
     rate = stats.probes / wall
     util = cpu / wall
-    p50, p99 = (percentile(stats.lateness, q) * 1000 for q in (0.5, 0.99))
     w50, w99 = (percentile(stats.wall_lateness, q) * 1000 for q in (0.5, 0.99))
     s50, s99, smax = (percentile(stats.start_delay, q) * 1000 for q in (0.5, 0.99, 1.0))
     l50, l99 = (percentile(stats.probe_latency, q) * 1000 for q in (0.5, 0.99))
@@ -348,11 +346,13 @@ def report(args: argparse.Namespace, out: dict[str, object], loop_name: str, ser
     for name, value, goal, ok in rows:
         print(f"  {name:<26}{value:<44}{goal:<26}{verdict(ok)}")
     print(
-        f"  controller lateness (loop.time, as observers see it) p50/p99: {p50:.1f} / {p99:.1f} ms"
+        f"  lateness (due time to admission, slot wait included; headline) max "
+        f"{smax:.1f} ms; until the schedule started the probe p50/p99: {w50:.1f} / {w99:.1f} ms"
     )
     print(
-        f"  lateness (to the probe's start, slot wait included; headline) max "
-        f"{smax:.1f} ms; before the slot p50/p99: {w50:.1f} / {w99:.1f} ms (per-target loops)"
+        f"  schedule: {out['skipped']} turns skipped; admission: {out['delayed']} probes delayed, "
+        f"limit {out['limit']}, measured CPU per probe "
+        f"{float(out['cpu_per_probe']) * 1000:.3f} ms"  # type: ignore[arg-type]
     )
     print(f"  probe latency p50/p99: {l50:.2f} / {l99:.2f} ms; probes measured {stats.probes:,}")
     if util > 0:

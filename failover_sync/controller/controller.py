@@ -3,7 +3,7 @@
 Lifecycle of ``run``::
 
     read live RRsets -> presume health (published = healthy) -> settle (one-shot probing)
-    -> reconcile every zone -> loop: probe loops per target      ─┐
+    -> reconcile every zone -> loop: probe schedule (every target) ─┐
                                      zone worker per zone <─ health transition (at once)
                                                           <─ resync, retry, hold-down expiry
 
@@ -34,11 +34,12 @@ from failover_sync.controller.events import (
 )
 from failover_sync.controller.logbook import Logbook
 from failover_sync.controller.reconcile import Inputs, Reconciler, ZoneOutcome
-from failover_sync.controller.schedule import ProbeLoops, ZoneWorker
+from failover_sync.controller.schedule import ZoneWorker
 from failover_sync.controller.seams import VerdictSource, WriteFence
 from failover_sync.controller.status import status_data
 from failover_sync.errors import ProviderError
 from failover_sync.health.probes import Prober
+from failover_sync.health.schedule import ProbeSchedule
 from failover_sync.health.state import HealthBoard, HealthState
 from failover_sync.logs import event
 from failover_sync.model import (
@@ -107,7 +108,6 @@ class Controller:
         self.running = False
         self.reconciled: set[Zone] = set()
         self.unreadable: set[Zone] = set()
-        self.loops = ProbeLoops(self._probe, self._observe_probe)
         self.workers: dict[Zone, ZoneWorker] = {}
         self._zones_of: dict[ProbeTarget, set[Zone]] = {}
         self._records_of: dict[ProbeTarget, tuple[str, ...]] = {}
@@ -132,6 +132,8 @@ class Controller:
             for e in r.endpoints
             if e.status is EndpointStatus.DOWN
         )
+        # every target and canary: the board holds exactly these once presume_health ran
+        self.schedule = ProbeSchedule(prober, list(self._zones_of), self._observe_probe)
 
     # -- verdicts -----------------------------------------------------------------------
 
@@ -213,8 +215,8 @@ class Controller:
     # -- probing --------------------------------------------------------------------------
 
     async def _probe(self, target: ProbeTarget) -> ProbeResult:
-        """One probe that never raises: an unexpected error in a probe library must not end
-        this target's schedule (its task would die silently), so it counts as a failure."""
+        """One probe that never raises (for :meth:`settle`; the schedule does the same): an
+        unexpected error in a probe library counts as a failed probe."""
         try:
             return await self.prober.probe(target)
         except Exception as exc:
@@ -345,23 +347,23 @@ class Controller:
             for zone in self.desired
         }
         await self.once()
-        # Config, targets and verdicts live as long as the process: move them out of the
-        # collector's reach so that full passes stay short.
-        gc.collect()
-        gc.freeze()
         self.running = True
         event(logging.INFO, "controller_ready", zones=len(self.desired), targets=len(self.board))
         self.bus.publish(ControllerReady(self.health(), self._records_of))
-        probes = self.loops.start(list(self.board))
+        # Config, targets, verdicts and the metric series ControllerReady created live as
+        # long as the process: move them out of the collector's reach so that full passes
+        # stay short.
+        gc.collect()
+        gc.freeze()
+        probes = asyncio.create_task(self.schedule.run())
         tasks = [asyncio.create_task(w.run(stop)) for w in self.workers.values()]
         try:
             await stop.wait()
         finally:
-            for task in probes:
-                task.cancel()
+            probes.cancel()
             for worker in self.workers.values():
                 worker.poke()
-            await asyncio.gather(*probes, return_exceptions=True)
+            await asyncio.gather(probes, return_exceptions=True)
             await asyncio.gather(*tasks, return_exceptions=True)
             self.running = False
             self.bus.publish(ControllerStopped())

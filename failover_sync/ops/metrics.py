@@ -27,19 +27,29 @@ failover_sync_writes_rejected_total                     counter    zone
 failover_sync_foreign_writes_total                      counter    zone
 failover_sync_ready                                     gauge      -
 failover_sync_build_info                                gauge      version
+failover_sync_probes_delayed_total                      counter    -
+failover_sync_probes_waiting                            gauge      -
+failover_sync_probes_in_flight                          gauge      -
+failover_sync_probe_admission_limit                     gauge      -
+failover_sync_probe_cpu_seconds                         gauge      -
+failover_sync_probes_skipped_total                      counter    -
 ======================================================  =========  ===========================
 
 :class:`Metrics` holds the metrics of one registry (a fresh registry per unit test);
 :data:`METRICS` is the process-wide instance on prometheus_client's default registry.
-:class:`MetricsSubscriber` moves them on a controller's events.
+:class:`MetricsSubscriber` moves them on a controller's events. The probe engine's overload
+figures (the last six rows) are read on each scrape by :class:`ProbeEngineCollector` from the
+:class:`~failover_sync.health.schedule.ProbeSchedule` attached to it (``Metrics.engine``):
+its prober's admission counters and its skipped turns.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from failover_sync.__about__ import __version__
 from failover_sync.controller.events import (
@@ -58,17 +68,86 @@ from failover_sync.controller.events import (
     ZoneReconciled,
 )
 from failover_sync.controller.logbook import kind
+from failover_sync.health.schedule import ProbeSchedule
 from failover_sync.model import Zone
 
 # Probe latencies run from a millisecond on loopback to the request timeout (default 5 s).
 PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Lateness is milliseconds when all is well; 75 ms splits the 100 ms goal's last bucket.
+LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5)
 # Applies include provider-side waits (Route 53 batches, RFC 2136 round trips, retries).
-LATENESS_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 APPLY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
+class ProbeEngineCollector:
+    """The probe engine's overload figures, read on each scrape (a prometheus_client custom
+    collector): admission counters of the attached schedule's prober
+    (:class:`~failover_sync.health.admission.AdmissionStats`) and the schedule's skipped turns.
+    No samples while nothing is attached. Scrapes run on the HTTP server's thread; they only
+    read numbers that the event loop's thread writes.
+    """
+
+    PREFIX = "failover_sync_"
+
+    def __init__(self) -> None:
+        self._schedule: ProbeSchedule | None = None
+
+    def attach(self, schedule: ProbeSchedule) -> None:
+        """Report ``schedule`` (and its prober) from now on."""
+        self._schedule = schedule
+
+    def detach(self, schedule: ProbeSchedule) -> None:
+        """Stop reporting ``schedule``; a schedule attached since stays."""
+        if self._schedule is schedule:
+            self._schedule = None
+
+    def _families(self) -> tuple[CounterMetricFamily | GaugeMetricFamily, ...]:
+        p = self.PREFIX
+        return (
+            CounterMetricFamily(
+                p + "probes_delayed", "Probes that waited for an admission slot (overload)."
+            ),
+            GaugeMetricFamily(p + "probes_waiting", "Probes waiting for an admission slot now."),
+            GaugeMetricFamily(p + "probes_in_flight", "Probes admitted and running now."),
+            GaugeMetricFamily(
+                p + "probe_admission_limit",
+                "Probes admitted at once: what the core can finish within the shortest timeout.",
+            ),
+            GaugeMetricFamily(
+                p + "probe_cpu_seconds", "Measured CPU seconds one probe costs (moving average)."
+            ),
+            CounterMetricFamily(
+                p + "probes_skipped",
+                "Scheduled probe turns skipped because a target fell a whole interval behind.",
+            ),
+        )
+
+    def describe(self) -> Iterator[Metric]:
+        """The metric names, without samples (so that registering does not collect)."""
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        """The current figures; nothing while no schedule is attached."""
+        schedule = self._schedule
+        if schedule is None:
+            return
+        stats = schedule.prober.admission.stats
+        values = (
+            stats.delayed,
+            stats.waiting,
+            stats.in_flight,
+            stats.limit,
+            stats.cpu_per_probe_seconds,
+            schedule.skipped,
+        )
+        for family, value in zip(self._families(), values, strict=True):
+            family.add_metric([], float(value))
+            yield family
+
+
 class Metrics:
-    """The metrics of failover-sync, registered in ``registry``."""
+    """The metrics of failover-sync, registered in ``registry``; ``engine`` reports the probe
+    engine attached to it (:meth:`ProbeEngineCollector.attach`)."""
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
@@ -182,6 +261,8 @@ class Metrics:
             p + "build_info", "Always 1; the version as a label.", ["version"], registry=registry
         )
         self.build_info.labels(__version__).set(1)
+        self.engine = ProbeEngineCollector()
+        registry.register(self.engine)
 
 
 METRICS = Metrics()
@@ -259,4 +340,4 @@ class MetricsSubscriber:
                 pass
 
 
-__all__ = ["METRICS", "Metrics", "MetricsSubscriber"]
+__all__ = ["METRICS", "Metrics", "MetricsSubscriber", "ProbeEngineCollector"]

@@ -1,9 +1,11 @@
 """Wiring of ``run``'s operational side: metrics, the ``/metrics`` server, notifications.
 
-:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsSubscriber` and, when
-``notify:`` is configured, a :class:`~failover_sync.ops.notify.Notifier` to the controller's
-event bus; with ``--metrics-addr`` it serves ``/metrics``, ``/healthz``, ``/readyz`` and
-``/status`` and runs the heartbeat task that ``/healthz`` checks. Everything is undone on exit.
+:func:`operations` subscribes a :class:`~failover_sync.ops.metrics.MetricsSubscriber` to the
+controller's event bus and attaches its probe schedule to the metrics (the overload figures
+are read on each scrape); when ``notify:`` is configured, it subscribes a
+:class:`~failover_sync.ops.notify.Notifier` too; with ``--metrics-addr`` it serves
+``/metrics``, ``/healthz``, ``/readyz`` and ``/status`` and runs the heartbeat task that
+``/healthz`` checks. Everything is undone on exit.
 """
 
 from __future__ import annotations
@@ -43,9 +45,8 @@ async def operations(
 
     Raises OperationsError before the block runs when the setup is impossible.
     """
-    controller.bus.subscribe(
-        MetricsSubscriber(dry_run=controller.dry_run, zones=list(controller.desired))
-    )
+    subscriber = MetricsSubscriber(dry_run=controller.dry_run, zones=list(controller.desired))
+    controller.bus.subscribe(subscriber)
     notifier: Notifier | None = None
     if config.notify:
         try:
@@ -55,6 +56,8 @@ async def operations(
         notifier = Notifier(hooks)
         controller.bus.subscribe(notifier)
         notifier.start()
+    engine = subscriber.metrics.engine
+    engine.attach(controller.schedule)
     server: OpsServer | None = None
     beat: asyncio.Task[None] | None = None
     try:
@@ -73,6 +76,7 @@ async def operations(
             event(logging.INFO, "metrics_listening", address=f"{host}:{server.port}")
         yield
     finally:
+        engine.detach(controller.schedule)
         if beat is not None:
             beat.cancel()
             await asyncio.gather(beat, return_exceptions=True)

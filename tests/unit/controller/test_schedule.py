@@ -1,18 +1,23 @@
-"""The schedule on a scripted clock: rapid recheck, phase jitter against periodic faults, zone
-workers that retry failed reconciles and wake for hold-down expiries."""
+"""The schedules on a scripted clock: the probe schedule's rapid recheck and phase jitter
+against periodic faults (:class:`~failover_sync.health.schedule.ProbeSchedule`, as the
+controller runs it), zone workers that retry failed reconciles and wake for hold-down
+expiries."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import random
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import pytest
 
 from failover_sync.controller.reconcile import ZoneOutcome
-from failover_sync.controller.schedule import MAX_RECHECKS_IN_FLIGHT, ProbeLoops, ZoneWorker
+from failover_sync.controller.schedule import ZoneWorker
 from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync.health.admission import Admission
+from failover_sync.health.schedule import MAX_RECHECKS_IN_FLIGHT, ProbeSchedule, ResultHook
 from failover_sync.health.state import HealthBoard
 from failover_sync.model import HealthCheck, ProbeResult, ProbeTarget, Zone, ZonePlan
 from failover_sync.testing.clock import run_virtual
@@ -37,9 +42,41 @@ class Backend:
         return now >= self.down_at
 
 
-def loops_for(
-    target: ProbeTarget, backend: Backend, board: HealthBoard, flips: list[float], seed: int = 1
-) -> ProbeLoops:
+class ScriptedEngine:
+    """A prober for the virtual clock: ``script`` answers each probe; admission lets
+    ``limit`` probes run at once (only its limit is read: probes are never refused)."""
+
+    def __init__(
+        self, script: Callable[[ProbeTarget], Awaitable[ProbeResult]], limit: int = 4096
+    ) -> None:
+        self.script = script
+        self.admission = Admission(ceiling=limit, floor=limit)
+
+    async def probe(self, target: ProbeTarget) -> ProbeResult:
+        return await self.script(target)
+
+
+async def run_schedule(
+    engine: ScriptedEngine,
+    targets: Sequence[ProbeTarget],
+    on_result: ResultHook,
+    *,
+    seed: int,
+    run_for: float,
+) -> ProbeSchedule:
+    """Run a ProbeSchedule on the running (virtual) loop for ``run_for`` seconds."""
+    loop = asyncio.get_running_loop()
+    schedule = ProbeSchedule(engine, targets, on_result, rng=random.Random(seed), clock=loop.time)
+    task = asyncio.create_task(schedule.run())
+    await asyncio.sleep(run_for)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return schedule
+
+
+def hooks_for(
+    backend: Backend, board: HealthBoard, flips: list[float]
+) -> tuple[ScriptedEngine, ResultHook]:
     async def probe(t: ProbeTarget) -> ProbeResult:
         loop = asyncio.get_running_loop()
         backend.in_flight += 1
@@ -54,7 +91,7 @@ def loops_for(
             flips.append(asyncio.get_running_loop().time())
         return board.state(t).pending
 
-    return ProbeLoops(probe, observe, random.Random(seed))
+    return ScriptedEngine(probe), observe
 
 
 def detect(check: HealthCheck, backend: Backend, *, run_for: float, seed: int = 1) -> list[float]:
@@ -64,14 +101,8 @@ def detect(check: HealthCheck, backend: Backend, *, run_for: float, seed: int = 
     board.presume(target, healthy=True, reason="presumed")
     flips: list[float] = []
 
-    async def main() -> None:
-        loops = loops_for(target, backend, board, flips, seed)
-        (task,) = loops.start([target])
-        await asyncio.sleep(run_for)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    run_virtual(main(), start=0.0)
+    engine, observe = hooks_for(backend, board, flips)
+    run_virtual(run_schedule(engine, [target], observe, seed=seed, run_for=run_for), start=0.0)
     return flips
 
 
@@ -140,11 +171,15 @@ def test_mass_rechecks_are_bounded() -> None:
     targets = [ProbeTarget(f"10.0.{i // 250}.{i % 250}", check) for i in range(1000)]
     in_flight = 0
     most = 0
+    most_rechecks = 0
+    schedule: ProbeSchedule | None = None
 
     async def probe(t: ProbeTarget) -> ProbeResult:
-        nonlocal in_flight, most
+        nonlocal in_flight, most, most_rechecks
         in_flight += 1
         most = max(most, in_flight)
+        assert schedule is not None
+        most_rechecks = max(most_rechecks, schedule.rechecks_in_flight)
         await asyncio.sleep(0.3)  # a slow, failing backend: rechecks pile up
         in_flight -= 1
         return ProbeResult(False, 0.3, "timeout")
@@ -157,18 +192,24 @@ def test_mass_rechecks_are_bounded() -> None:
         board.observe(t, result)
         return board.state(t).pending
 
-    async def main() -> None:
-        loops = ProbeLoops(probe, observe, random.Random(3))
-        tasks = loops.start(targets)
+    async def main() -> ProbeSchedule:
+        nonlocal schedule
+        loop = asyncio.get_running_loop()
+        schedule = ProbeSchedule(
+            ScriptedEngine(probe), targets, observe, rng=random.Random(3), clock=loop.time
+        )
+        task = asyncio.create_task(schedule.run())
         await asyncio.sleep(10.0)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return schedule
 
-    run_virtual(main(), start=0.0)
+    done = run_virtual(main(), start=0.0)
     # scheduled probes (at most one per target) plus bounded rechecks
     assert most <= len(targets) + MAX_RECHECKS_IN_FLIGHT
     assert all(not board.verdict(t).healthy for t in targets)
+    assert most_rechecks == MAX_RECHECKS_IN_FLIGHT  # the bound was reached, never passed
+    assert done.rechecks > MAX_RECHECKS_IN_FLIGHT  # rechecks waiting for a slot ran later
 
 
 def outcome(error: ProviderError | None = None, wake_at: float | None = None) -> ZoneOutcome:

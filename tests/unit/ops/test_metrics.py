@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
+import types
 import urllib.error
 import urllib.request
 
@@ -19,8 +21,11 @@ from failover_sync.controller.events import (
     ReconcileFailed,
 )
 from failover_sync.errors import ProviderError, TransientProviderError
+from failover_sync.health.probes import Prober
+from failover_sync.health.schedule import ProbeSchedule
 from failover_sync.ops.httpserver import Liveness, OpsServer, heartbeat, parse_addr
-from failover_sync.ops.metrics import Metrics, MetricsSubscriber
+from failover_sync.ops.metrics import METRICS, Metrics, MetricsSubscriber
+from failover_sync.ops.wiring import operations
 from failover_sync.testing import InMemoryProvider
 from failover_sync.testing.backends import HttpBackend
 from tests.helpers.loop import NAME, ZONE, controller, live, seed
@@ -157,3 +162,57 @@ def test_server_answers_health_readiness_and_metrics() -> None:
         assert _get(base + "/healthz")[0] == 200
     finally:
         server.stop()
+
+
+ENGINE = {
+    "failover_sync_probes_delayed_total": 7.0,
+    "failover_sync_probes_waiting": 2.0,
+    "failover_sync_probes_in_flight": 16.0,
+    "failover_sync_probe_admission_limit": 16.0,
+    "failover_sync_probe_cpu_seconds": 0.0005,
+    "failover_sync_probes_skipped_total": 3.0,
+}
+
+
+def test_the_probe_engine_figures_are_read_on_each_scrape() -> None:
+    metrics = Metrics(CollectorRegistry())
+    prober = Prober(max_concurrency=16)
+    schedule = ProbeSchedule(prober, [], lambda *a: False)
+    assert value(metrics, "failover_sync_probe_admission_limit") is None  # nothing attached
+    metrics.engine.attach(schedule)
+    stats = prober.admission.stats
+    stats.delayed, stats.waiting, stats.in_flight = 7, 2, 16
+    stats.cpu_per_probe_seconds = 0.0005
+    schedule.skipped = 3
+    assert {name: value(metrics, name) for name in ENGINE} == ENGINE
+    server = OpsServer("127.0.0.1", 0, Liveness(ready=lambda: True), metrics.registry).start()
+    try:
+        status, body = _get(f"http://127.0.0.1:{server.port}/metrics")
+    finally:
+        server.stop()
+    assert status == 200
+    assert b"failover_sync_probes_skipped_total 3.0\n" in body
+    assert b"# TYPE failover_sync_probes_in_flight gauge\n" in body
+    schedule.skipped = 5  # a later scrape sees the change
+    assert value(metrics, "failover_sync_probes_skipped_total") == 5
+    metrics.engine.detach(ProbeSchedule(prober, [], lambda *a: False))  # not the attached one
+    assert value(metrics, "failover_sync_probes_skipped_total") == 5
+    metrics.engine.detach(schedule)
+    assert value(metrics, "failover_sync_probes_skipped_total") is None
+
+
+def test_operations_attach_the_controller_schedule_while_they_run() -> None:
+    provider = InMemoryProvider()
+    seed(provider, "127.0.0.2")
+    ctl = controller(1, provider)  # never probed: the schedule does not run
+    config = types.SimpleNamespace(notify=None)
+    limit = "failover_sync_probe_admission_limit"
+
+    async def main() -> tuple[float | None, float | None]:
+        async with operations(argparse.Namespace(), config, ctl):  # type: ignore[arg-type]
+            during = value(METRICS, limit)
+        return during, value(METRICS, limit)
+
+    during, after = asyncio.run(main())
+    assert during == ctl.prober.admission.stats.limit
+    assert after is None
