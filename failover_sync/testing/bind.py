@@ -35,6 +35,7 @@ import dns.update
 import dns.xfr
 import dns.zone
 
+from failover_sync.testing.dnsquery import Queries
 from failover_sync.testing.process import ManagedProcess, free_dns_port, require_binary, wait_until
 
 KEY_NAME = "failover-sync"
@@ -71,7 +72,7 @@ def default_zones() -> list[BindZone]:
     ]
 
 
-class BindServer:
+class BindServer(Queries):
     """A ``named`` process serving ``zones`` on 127.0.0.1:``port`` from ``directory``.
 
     ``statements``, when given, replace the key ``include`` and the generated ``zone``
@@ -179,30 +180,6 @@ class BindServer:
     def stop(self) -> None:
         """Stop ``named``."""
         self.process.stop()
-
-    def _ready(self) -> bool:
-        for zone in self.zones:
-            response = self.ask(f"{zone.name}.", "SOA", timeout=0.5)
-            if response.rcode() != dns.rcode.NOERROR or not response.answer:
-                return False
-        return True
-
-    def ask(self, name: str, rdtype: str, *, timeout: float = 2.0) -> dns.message.Message:
-        """One plain (unsigned) UDP query; the whole response."""
-        query = dns.message.make_query(name, rdtype)
-        query.flags &= ~dns.flags.RD
-        return dns.query.udp(query, self.address, timeout=timeout, port=self.port)
-
-    def query(self, name: str, rdtype: str) -> set[str]:
-        """The values of RRset ``name``/``rdtype`` as the server answers them now (empty set
-        when there is none)."""
-        response = self.ask(name, rdtype)
-        for rrset in response.answer:
-            if rrset.name == dns.name.from_text(name) and rrset.rdtype == dns.rdatatype.from_text(
-                rdtype
-            ):
-                return {rd.to_text() for rd in rrset}
-        return set()
 
     def ttl(self, name: str, rdtype: str) -> int | None:
         """The TTL the server answers for ``name``/``rdtype``; None when absent."""

@@ -28,14 +28,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import dns.flags
-import dns.message
-import dns.name
-import dns.query
-import dns.rcode
-import dns.rdatatype
 import yaml
 
+from failover_sync.testing.dnsquery import Queries
 from failover_sync.testing.process import ManagedProcess, free_dns_port, require_binary, wait_until
 
 KEY_NAME = "failover-sync"
@@ -64,7 +59,7 @@ class KnotZone:
     acl: tuple[str, ...] = ("fs-update", "fs-transfer")
 
 
-class KnotServer:
+class KnotServer(Queries):
     """A ``knotd`` serving ``zones`` on 127.0.0.1:``port`` from ``directory``.
 
     ``sections``, when given, is the ``key:``/``acl:``/``zone:`` text (a README recipe, as
@@ -196,27 +191,6 @@ class KnotServer:
             capture_output=True,
             text=True,
         )
-
-    def _ready(self) -> bool:
-        for zone in self.zones:
-            response = self.ask(f"{zone.name}.", "SOA", timeout=0.5)
-            if response.rcode() != dns.rcode.NOERROR or not response.answer:
-                return False
-        return True
-
-    def ask(self, name: str, rdtype: str, *, timeout: float = 2.0) -> dns.message.Message:
-        """One plain (unsigned) UDP query; the whole response."""
-        query = dns.message.make_query(name, rdtype)
-        query.flags &= ~dns.flags.RD
-        return dns.query.udp(query, self.address, timeout=timeout, port=self.port)
-
-    def query(self, name: str, rdtype: str) -> set[str]:
-        """The values of RRset ``name``/``rdtype`` served now (empty set when none)."""
-        qname, qtype = dns.name.from_text(name), dns.rdatatype.from_text(rdtype)
-        for rrset in self.ask(name, rdtype).answer:
-            if rrset.name == qname and rrset.rdtype == qtype:
-                return {rd.to_text() for rd in rrset}
-        return set()
 
     def serial(self, zone: str) -> int:
         """The SOA serial served now for ``zone``."""
