@@ -14,7 +14,6 @@ prompt, and signals.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import json
@@ -24,9 +23,12 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from failover_sync.logs import event
+
+if TYPE_CHECKING:  # validate, the cold-start path, never starts an event loop
+    import asyncio
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
