@@ -21,6 +21,7 @@ Shapes::
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import ipaddress
 from collections.abc import Iterable, Mapping
@@ -123,6 +124,15 @@ class HealthCheck:
     recheck_interval_seconds: float | None = None
     source_address: str | None = None
     """Local address probes are sent from; ``None``: the system chooses."""
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Targets are dict keys everywhere (verdicts, schedules, plans): hash once, not on
+        # every lookup (a dataclass re-hashes all of its fields each time).
+        object.__setattr__(self, "_hash", hash(_fields(self)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def detection_seconds(self) -> float:
@@ -151,12 +161,28 @@ class ProbeTarget:
 
     value: str
     check: HealthCheck
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.value, self.check)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         if self.check.protocol == "TCP":
             return f"tcp://{_hostport(self.value, self.check.port)}"
         scheme = self.check.protocol.lower()
         return f"{scheme}://{_hostport(self.value, self.check.port)}{self.check.path}"
+
+
+def _fields(value: object) -> tuple[object, ...]:
+    """The compared fields of a dataclass instance, in order (what its hash covers)."""
+    return tuple(
+        getattr(value, f.name)
+        for f in dataclasses.fields(value)  # type: ignore[arg-type]
+        if f.compare
+    )
 
 
 def _hostport(value: str, port: int) -> str:
