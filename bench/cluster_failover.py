@@ -17,10 +17,17 @@ atomically, so "the authoritative answer changed" is the file changing).
 2. Leader takeover at ``lease_seconds: 5``: SIGKILL the leader (``t0``) while stopping a
    backend, and time until the epoch marker is written by another vantage (the new
    leader's first accepted write).
+3. False removals under a one-vantage partition: each vantage has its own config whose
+   health check sends probes from its own source address (127.0.0.11 / .12 / .13) and
+   backend 127.0.0.2 answers 503 to one of them (``HttpBackend(refuse_from=...)``),
+   rotating the vantage per trial. A trial holds the partition from the lone down vote
+   being in etcd (``cluster status``) for one more detector bound, polling the zone file,
+   then lifts it and waits for the vote to come back. Reported: the trials in which the
+   address left the answer or the zone was written at all (must be 0).
 
 Usage::
 
-    python bench/cluster_failover.py [--trials 10] [--takeovers 5] [--seed S]
+    python bench/cluster_failover.py [--trials 10] [--takeovers 5] [--partitions 20] [--seed S]
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 import dns.zone  # noqa: E402
 
+from failover_sync.model import HealthCheck  # noqa: E402
 from failover_sync.testing.backends import HttpBackend  # noqa: E402
 from failover_sync.testing.etcd import EtcdCluster, etcd_cluster  # noqa: E402
 from failover_sync.testing.process import free_port  # noqa: E402
@@ -51,9 +59,20 @@ from failover_sync.testing.process import free_port  # noqa: E402
 NAME = "app.example.test."
 ADDRESSES = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
 VANTAGES = ("fra", "iad", "sin")
+SOURCES = dict(zip(VANTAGES, ("127.0.0.11", "127.0.0.12", "127.0.0.13"), strict=True))
+CHECK = HealthCheck(
+    interval_seconds=1, failure_threshold=2, success_threshold=2, request_timeout_seconds=0.5
+)
 
 
-def config(folder: Path, port: int, etcd: EtcdCluster | None, lease: int, owner: str) -> Path:
+def config(
+    folder: Path,
+    port: int,
+    etcd: EtcdCluster | None,
+    lease: int,
+    owner: str,
+    source: str | None = None,
+) -> Path:
     cluster = ""
     if etcd is not None:
         cluster = f"""cluster:
@@ -61,7 +80,8 @@ def config(folder: Path, port: int, etcd: EtcdCluster | None, lease: int, owner:
   vantages: [{", ".join(VANTAGES)}]
   lease_seconds: {lease}
 """
-    path = folder / "failover-sync.yaml"
+    path = folder / f"failover-sync{'-' + source if source else ''}.yaml"
+    probe_from = f",\n                 source_address: {source}" if source else ""
     path.write_text(f"""\
 owner_id: {owner}
 providers:
@@ -70,8 +90,10 @@ zones:
   - {{name: example.test, provider: local}}
 defaults:
   ttl: 30
-  health_check: {{port: {port}, path: /healthz, interval_seconds: 1, failure_threshold: 2,
-                 success_threshold: 2, request_timeout_seconds: 0.5}}
+  health_check: {{port: {port}, path: /healthz, interval_seconds: {CHECK.interval_seconds},
+                 failure_threshold: {CHECK.failure_threshold},
+                 success_threshold: {CHECK.success_threshold},
+                 request_timeout_seconds: {CHECK.request_timeout_seconds}{probe_from}}}
 records:
   {NAME}:
     type: A
@@ -103,6 +125,16 @@ def wait(check: Callable[[], bool], timeout: float, poll: float = 0.002) -> floa
             raise RuntimeError(f"no change within {timeout} s")
         time.sleep(poll)
     return time.monotonic() - started
+
+
+def serial(folder: Path) -> int:
+    """The zone file's SOA serial (the zone-file provider bumps it once per write)."""
+    try:
+        parsed = dns.zone.from_file(str(folder / "zones" / "example.test.zone"), "example.test.")
+    except (OSError, dns.exception.DNSException):
+        return 0
+    soa = parsed.get_rdataset("@", "SOA")
+    return int(next(iter(soa)).serial) if soa else 0
 
 
 def start(folder: Path, cfg: Path, vantage: str | None) -> subprocess.Popen[bytes]:
@@ -201,6 +233,60 @@ def leader_of(folder: Path, cfg: Path) -> str | None:
     return leader if isinstance(leader, str) else None
 
 
+def votes_of(folder: Path, cfg: Path, value: str) -> dict[str, bool]:
+    """``value``'s votes in etcd (``cluster status -o json``): vantage -> healthy."""
+    argv = ["cluster", "status", "-c", str(cfg), "-o", "json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "failover_sync.cli.main", *argv],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    row = next(r for r in json.loads(done.stdout)["endpoints"] if value in r["endpoint"])
+    return {v: bool(x["healthy"]) for v, x in row["votes"].items()}
+
+
+def partition_trials(folder: Path, etcd: EtcdCluster, trials: int, rng: random.Random) -> int:
+    """Trials (of ``trials``) in which one vantage alone seeing 127.0.0.2 down removed it
+    or caused any zone write."""
+    port = free_port("127.0.0.2")
+    backends = {a: HttpBackend(a, port).start() for a in ADDRESSES}
+    owner = f"partition{rng.randrange(10**6)}"
+    cfgs = {n: config(folder, port, etcd, 5, owner, SOURCES[n]) for n in VANTAGES}
+    procs = [start(folder, cfgs[n], n) for n in VANTAGES]
+    victim, status_cfg = backends["127.0.0.2"].behaviour, cfgs[VANTAGES[0]]
+    everyone_up = dict.fromkeys(VANTAGES, True)
+    false_removals = 0
+    try:
+        wait(lambda: zone(folder)[0] == ADDRESSES, 60, poll=0.05)
+        wait(lambda: votes_of(folder, status_cfg, "127.0.0.2") == everyone_up, 60, poll=0.05)
+        for i in range(trials):
+            alone = VANTAGES[i % len(VANTAGES)]
+            before = serial(folder)
+            removed = False
+            victim.refuse_from = {SOURCES[alone]}
+            down = {**everyone_up, alone: False}
+
+            def split(down: dict[str, bool] = down) -> bool:
+                return votes_of(folder, status_cfg, "127.0.0.2") == down
+
+            wait(split, 60, 0.02)
+            held_until = time.monotonic() + CHECK.detection_seconds  # time for a wrong removal
+            while time.monotonic() < held_until:
+                removed = removed or "127.0.0.2" not in zone(folder)[0]
+                time.sleep(0.01)
+            victim.refuse_from = set()
+            wait(lambda: votes_of(folder, status_cfg, "127.0.0.2") == everyone_up, 60, 0.02)
+            removed = removed or serial(folder) != before or zone(folder)[0] != ADDRESSES
+            false_removals += removed
+        return false_removals
+    finally:
+        stop(procs)
+        for backend in backends.values():
+            backend.stop()
+
+
 def takeover_trials(
     folder: Path, etcd: EtcdCluster, trials: int, rng: random.Random
 ) -> list[float]:
@@ -247,6 +333,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--takeovers", type=int, default=5)
+    parser.add_argument("--partitions", type=int, default=20)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--workdir", type=Path, help="keep logs and zone files here")
     args = parser.parse_args()
@@ -257,9 +344,11 @@ def main() -> None:
             (base / "single").mkdir()
             (base / "cluster").mkdir()
             (base / "takeover").mkdir()
+            (base / "partition").mkdir()
             single, single_write = failover_trials(base / "single", None, args.trials, rng)
             cluster, cluster_write = failover_trials(base / "cluster", etcd, args.trials, rng)
             takeover = takeover_trials(base / "takeover", etcd, args.takeovers, rng)
+            false = partition_trials(base / "partition", etcd, args.partitions, rng)
     print(summary("failover, single controller", single))
     print(summary("failover, 3 vantages (majority)", cluster))
     ratio = statistics.median(cluster) / statistics.median(single)
@@ -270,6 +359,7 @@ def main() -> None:
     extra = (statistics.median(cluster_write) - statistics.median(single_write)) * 1000
     print(f"quorum overhead (median verdict-to-answer difference) {extra:.0f} ms")
     print(summary("takeover at lease 5 s (SIGKILL)", takeover))
+    print(f"{'false removals, 1 vantage alone':<34} {false} of {args.partitions} trials")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class Behaviour:
     """What the backend answers: ``status``, ``body``, ``delay_seconds`` before answering,
-    ``location`` for redirects. The last request's headers are kept in ``seen_headers``."""
+    ``location`` for redirects. A request whose client address is in ``refuse_from`` gets
+    ``503`` instead (how one machine gives each prober its own view: probes sent from
+    different loopback source addresses); replace the set rather than mutate it while
+    serving. The last request's headers are kept in ``seen_headers``."""
 
     status: int = 200
     body: bytes = b"ok\n"
     delay_seconds: float = 0.0
     location: str | None = None
+    refuse_from: set[str] = field(default_factory=set)
     seen_headers: dict[str, str] = field(default_factory=dict)
     requests: int = 0
 
@@ -33,6 +37,11 @@ class _Handler(BaseHTTPRequestHandler):
         behaviour.seen_headers = {k.lower(): v for k, v in self.headers.items()}
         if behaviour.delay_seconds:
             time.sleep(behaviour.delay_seconds)
+        if self.client_address[0] in behaviour.refuse_from:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(behaviour.status)
         if behaviour.location:
             self.send_header("Location", behaviour.location)
@@ -59,11 +68,19 @@ class _Server(ThreadingHTTPServer):
 
 
 class HttpBackend:
-    """A stoppable, restartable HTTP (or HTTPS with ``ssl_context``) backend."""
+    """A stoppable, restartable HTTP (or HTTPS with ``ssl_context``) backend; requests from
+    a client address in ``refuse_from`` are answered 503 (see :class:`Behaviour`)."""
 
-    def __init__(self, address: str, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        ssl_context: ssl.SSLContext | None = None,
+        *,
+        refuse_from: set[str] | None = None,
+    ) -> None:
         self.address, self.port = address, port
-        self.behaviour = Behaviour()
+        self.behaviour = Behaviour(refuse_from=set(refuse_from or ()))
         self._ssl_context = ssl_context
         self._server: _Server | None = None
 
