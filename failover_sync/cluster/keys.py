@@ -21,7 +21,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from failover_sync.model import Action, Change, RecordKey, RRset, Zone
@@ -78,8 +78,11 @@ class Layout:
 def target_id(target: Target) -> str:
     """A stable etcd key part for ``target``: its URL, quoted, and a digest of its check
     (two targets with the same URL but different checks are different votes). Every vantage
-    runs the same config and version, so they compute the same id."""
-    digest = hashlib.sha256(repr(target.check).encode()).hexdigest()[:10]
+    runs the same config and version, so they compute the same id; the check's
+    ``source_address`` is left out, as it is where a vantage probes from, not what it
+    checks, and differs between vantages by design."""
+    check = replace(target.check, source_address=None)
+    digest = hashlib.sha256(repr(check).encode()).hexdigest()[:10]
     return f"{quote(str(target), safe='')}~{digest}"
 
 

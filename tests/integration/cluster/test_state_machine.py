@@ -273,6 +273,7 @@ def test_cluster_state_machine(etcd: EtcdCluster) -> None:
             settings=settings(
                 max_examples=10,
                 stateful_step_count=20,
+                derandomize=True,  # the same ten runs every time: the vacuity check is stable
                 deadline=None,
                 suppress_health_check=[Suppress.too_slow],
             ),
