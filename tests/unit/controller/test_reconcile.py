@@ -34,7 +34,7 @@ from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import InMemoryProvider, ScriptedProber, standard_guards
 
 ZONE = Zone("example.test.", "memory")
-CHECK = HealthCheck(interval_seconds=1, failure_threshold=2, request_timeout_seconds=0.5)
+CHECK = HealthCheck(interval_seconds=0.05, failure_threshold=2, request_timeout_seconds=0.02)
 FAST = RetryPolicy(attempts=3, initial_seconds=0.001, max_seconds=0.002)
 
 
