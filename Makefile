@@ -68,7 +68,15 @@ test: lint system-deps
 bench: $(STAMP)
 	$(BIN)/python bench/plan_scale.py
 	$(BIN)/python bench/probe_scale.py
-	$(BIN)/python bench/failover_latency.py --trials 20
+	$(BIN)/python bench/probe_engine.py
+	$(BIN)/python bench/run_loop.py
+	$(BIN)/python bench/failover_latency.py --trials 20 --failures 2 --recheck 0.1
+	$(BIN)/python bench/cluster_failover.py
+	$(BIN)/python bench/cloudflare_calls.py
+	$(BIN)/python bench/route53_calls.py
+	$(BIN)/python bench/azure_calls.py
+	$(BIN)/python bench/akamai_calls.py
+	$(BIN)/python bench/dnsmadeeasy_calls.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

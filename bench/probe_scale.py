@@ -35,8 +35,12 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import cast
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.* from the root
+
+from bench.measures import GcPauses, percentile
 from failover_sync.controller.controller import Controller
 from failover_sync.controller.events import Event, ProbeCompleted
 from failover_sync.health.probes import Prober
@@ -174,34 +178,6 @@ class Stats:
     probe_latency: list[float] = field(default_factory=list)
 
 
-class GcPauses:
-    """CPU seconds of the cyclic garbage collector's passes, per generation.
-
-    A full (generation 2) pass stops the event loop for as long as it scans every tracked
-    object, so its pauses are the tail of the lateness distribution.
-    """
-
-    def __init__(self) -> None:
-        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
-        self._started = 0.0
-        self.recording = False
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = time.process_time()
-        elif self.recording:
-            self.pauses[info["generation"]].append(time.process_time() - self._started)
-
-    def summary(self) -> str:
-        """``gen2 3 x, max 80 ms, 0.20 s; gen1 ...``."""
-        parts = []
-        for gen in (2, 1, 0):
-            p = self.pauses[gen]
-            if p:
-                parts.append(f"gen{gen} {len(p)} x, max {max(p) * 1000:.0f} ms, {sum(p):.2f} s")
-        return "; ".join(parts) or "none"
-
-
 def build(
     endpoints: int, interval: float, port: int, count: int, timeout: float = 1.0
 ) -> dict[Zone, list[DesiredRecord]]:
@@ -227,14 +203,6 @@ def build(
             DesiredRecord(name, "A", 60, zone.name, Policy.MULTIVALUE, endpoints=tuple(group))
         )
     return {zone: records}
-
-
-def percentile(samples: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``samples`` by nearest rank; 0 when empty."""
-    if not samples:
-        return 0.0
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 async def measure(args: argparse.Namespace, port: int, out: dict[str, object]) -> None:
