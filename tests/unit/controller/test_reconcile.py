@@ -32,6 +32,7 @@ from failover_sync.model import (
 from failover_sync.plan.ownership import marker_name
 from failover_sync.provider.retry import RetryPolicy
 from failover_sync.testing import InMemoryProvider, ScriptedProber, standard_guards
+from failover_sync.testing.waits import await_for
 
 ZONE = Zone("example.test.", "memory")
 CHECK = HealthCheck(interval_seconds=0.05, failure_threshold=2, request_timeout_seconds=0.02)
@@ -194,19 +195,11 @@ def test_ready_only_once_every_zone_was_reconciled() -> None:
     async def body() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(ctl.run(stop))
-        for _ in range(200):
-            if ctl.running:
-                break
-            await asyncio.sleep(0.005)
-        assert ctl.running
+        await await_for(lambda: ctl.running, 5)
         assert not ctl.ready
         provider.broken_zones = set()
         ctl.request_reconcile()
-        for _ in range(400):
-            if ctl.ready:
-                break
-            await asyncio.sleep(0.005)
-        assert ctl.ready
+        await await_for(lambda: ctl.ready, 5)
         stop.set()
         await task
 
