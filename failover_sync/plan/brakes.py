@@ -223,14 +223,13 @@ def freeze_removals(
     health: Mapping[ProbeTarget, EndpointHealth],
     why: str,
     failing: Collection[ProbeTarget] = (),
-    answering: Collection[ProbeTarget] = (),
 ) -> ZonePlan:
     """The plan with every removal taken out: a change keeps the live values and adds only
     endpoints that are healthy now and not in a failing streak (``failing``; a
     ``publish_all`` of unhealthy endpoints is not a recovery either). A change left with
     nothing to do is dropped; a CNAME, which holds one value, is written only when it does
-    not exist yet; a ``failover`` RRset whose live value answers (``answering``) or is
-    healthy is left as it is (it publishes one endpoint at a time)."""
+    not exist yet; a live ``failover`` RRset is left as it is (it publishes one endpoint at a
+    time, and swapping to the standby is acting on the failure the freeze distrusts)."""
     by_key = {r.key: r for r in records}
     kept: list[Change] = []
     dropped = 0
@@ -245,8 +244,9 @@ def freeze_removals(
             if health.get(e.target, _UNKNOWN).healthy and e.target not in failing
         }
         added = [v for v in change.after if v not in change.before and v in healthy]
-        alive = {e.value for e in record.endpoints if e.target in answering} | healthy
-        if record.policy is Policy.FAILOVER and alive & set(change.before):
+        if record.policy is Policy.FAILOVER and change.before:
+            # A swap to the standby acts on the failure that the freeze distrusts, and the
+            # standby's healthy verdict may predate the cut (its probe had not run again yet).
             added = []
         if record.type == "CNAME":
             after = change.after if not change.before and added else change.before

@@ -164,9 +164,7 @@ class PartitionGuard(Guard):
             notes = (BrakeNote(self.name, ctx.zone, False, "removals resumed"),)
         if why is not None:
             self.frozen[zone] = why  # the reason's counts change; the brake was noted once
-            plan = brakes.freeze_removals(
-                plan, ctx.records, ctx.health, why, ctx.failing, ctx.answering
-            )
+            plan = brakes.freeze_removals(plan, ctx.records, ctx.health, why, ctx.failing)
         else:
             plan = brakes.keep_answering(plan, ctx.records, ctx.health, ctx.answering)
         return GuardResult(plan, notes=notes)

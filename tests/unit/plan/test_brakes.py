@@ -106,6 +106,22 @@ def test_freeze_cname_is_written_only_when_new() -> None:
     assert brakes.freeze_removals(new, [rec], health, "x").changes[0].after == ("b.example.net.",)
 
 
+@pytest.mark.parametrize("primary", [DOWN, UP])
+def test_freeze_leaves_a_live_failover_rrset_alone(primary: EndpointHealth) -> None:
+    """The race of a cut: the primary's verdict turned, the standby's probe has not run again
+    (still healthy). Swapping, or adding the standby beside the primary, would act on the
+    failure the freeze distrusts; a failover RRset that does not exist yet is still created."""
+    rec = record("f.example.test.", "A", "192.0.2.1", "192.0.2.2")
+    rec = DesiredRecord(rec.name, "A", 60, ZONE.name, Policy.FAILOVER, rec.endpoints)
+    health = {target("192.0.2.1"): primary, target("192.0.2.2"): UP}
+    swap = zp(change(rec.name, ("192.0.2.1",), ("192.0.2.2",)))
+    frozen = brakes.freeze_removals(swap, [rec], health, "cut off")
+    assert frozen.changes == ()
+    assert frozen.unchanged == 1
+    new = zp(change(rec.name, (), ("192.0.2.2",)))
+    assert brakes.freeze_removals(new, [rec], health, "x").changes[0].after == ("192.0.2.2",)
+
+
 def test_freeze_keeps_weights_for_every_published_value() -> None:
     rec = record("w.example.test.", "A", "192.0.2.1", "192.0.2.2")
     health = {target("192.0.2.1"): DOWN, target("192.0.2.2"): UP}
