@@ -18,6 +18,7 @@ from failover_sync.controller.events import BrakeChanged, Event
 from failover_sync.model import (
     DesiredRecord,
     Endpoint,
+    EndpointHealth,
     HealthCheck,
     Policy,
     ProbeTarget,
@@ -458,5 +459,46 @@ def test_the_partition_brake_sees_every_zone_not_only_the_one_planned() -> None:
         assert outcome.refused is None
         assert outcome.applied
         assert values(provider, "s0.example.test.") == ("192.0.2.1", "192.0.2.2", "192.0.2.3")
+
+    run(body)
+
+
+class QuorumSays:
+    """A VerdictSource whose quorum votes ``down`` unhealthy (the cluster mode's seam)."""
+
+    def __init__(self, down: set[str]) -> None:
+        self.down = down
+
+    def verdicts(self, targets: object) -> dict[ProbeTarget, EndpointHealth]:
+        return {
+            t: EndpointHealth(t.value not in self.down, "2 of 3 vantages vote")
+            for t in targets  # type: ignore[attr-defined]
+        }
+
+    def removals_frozen(self) -> str | None:
+        return None
+
+
+def test_a_quorum_removal_stands_on_the_leader_whose_own_probes_pass() -> None:
+    """The leader may be the one vantage that still reaches the endpoint: its latest probe
+    passing is a dissenting vote, not a recovery that keeps the endpoint published."""
+    rec = record(1)
+    ctl, provider, prober = make([rec], Safety())
+    ctl = Controller(
+        {ZONE: [rec]},
+        {"memory": provider},
+        prober,
+        retry=FAST_RETRY,
+        guards=standard_chain(owner_id="default", endpoints=[e.target for e in rec.endpoints]),
+        verdicts=QuorumSays({"192.0.2.1"}),
+    )
+
+    async def body() -> None:
+        await ctl.presume_health()
+        await ctl.settle()
+        assert all(ctl.board.verdict(e.target).healthy for e in rec.endpoints)  # locally up
+        outcome = await ctl.reconcile_zone(ZONE)
+        assert outcome.applied
+        assert values(provider, rec.name) == ("198.51.100.1",)
 
     run(body)
