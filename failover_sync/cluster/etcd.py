@@ -8,7 +8,12 @@ member, so the session keeps one client per endpoint and moves to the next membe
 does not answer within ``timeout`` seconds (a SIGSTOPped member keeps its socket open and
 answers nothing; a member cut off from the raft majority refuses linearizable requests).
 
-Every failure of etcd (unreachable, timeout, no leader, lost stream) becomes
+``https`` endpoints dial gRPC over TLS (:class:`EtcdTls`: the CA bundle to trust and, for
+etcd's ``--client-cert-auth``, a client certificate and key). aetcd 1.0 dials plaintext
+only (its TLS pull request, martyanov/aetcd#18, was never merged), so :class:`_TlsClient`
+replaces the one step that differs, opening the channel, with gRPC's own TLS credentials.
+
+Every failure of etcd (unreachable, timeout, no leader, lost stream, TLS handshake) becomes
 :class:`EtcdUnavailable`; callers decide what it means (a vote not published yet, a write
 not fenced: never written). Reads are linearizable (aetcd's default), so a member on the
 minority side of a partition cannot serve a stale leader key.
@@ -17,14 +22,21 @@ minority side of a partition cannot serve a stale leader key.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
+# gRPC's C core prints its own lines (TLS handshake failures) to stderr; the error that
+# reaches the operator already says it. An operator's GRPC_VERBOSITY still wins. Set before
+# gRPC is first imported (aetcd imports it).
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
 import aetcd  # type: ignore[import-untyped]
 import aetcd.exceptions  # type: ignore[import-untyped]
-from aetcd import rpc
+import grpc  # type: ignore[import-untyped]
+from aetcd import rpc, watcher
 
 from failover_sync.errors import FailoverSyncError
 
@@ -67,13 +79,76 @@ def _kv(raw: object) -> KV:
 _ETCD_ERRORS = (aetcd.exceptions.ClientError, rpc.RpcError, TimeoutError, OSError)
 
 
+@dataclass(frozen=True, slots=True)
+class EtcdTls:
+    """TLS material for ``https`` endpoints, PEM bytes: ``ca`` the CA bundle to trust (None:
+    gRPC's default roots), ``cert`` and ``key`` the client certificate chain and its private
+    key for etcd's client-certificate authentication (both or neither). Kept in memory
+    only; never part of a repr."""
+
+    ca: bytes | None = field(default=None, repr=False)
+    cert: bytes | None = field(default=None, repr=False)
+    key: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("a client certificate needs its key, and a key its certificate")
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        """gRPC channel credentials of this material."""
+        return grpc.ssl_channel_credentials(self.ca, self.key, self.cert)
+
+
+class _TlsClient(aetcd.Client):  # type: ignore[misc]
+    """An aetcd client whose channel is a gRPC TLS channel; everything else is aetcd's.
+
+    :meth:`connect` follows ``aetcd.Client.connect`` (1.0.0) step for step except the
+    channel; the password, if any, is sent only once the channel is encrypted."""
+
+    _connected: asyncio.Event
+    _is_connecting: bool
+
+    def __init__(self, credentials: grpc.ChannelCredentials, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._credentials = credentials
+
+    async def connect(self) -> None:
+        if self._connected.is_set():
+            return
+        if self._is_connecting:  # another task dials: wait for it, as aetcd does
+            await asyncio.wait_for(self._connected.wait(), self._connect_wait_timeout)
+            return
+        try:
+            self._is_connecting = True
+            target = f"{self._host}:{self._port}"
+            self.channel = rpc.secure_channel(
+                target, self._credentials, options=self._options.items()
+            )
+            if self._username is not None and self._password is not None:
+                self.auth_stub = rpc.AuthStub(self.channel)
+                request = rpc.AuthenticateRequest(name=self._username, password=self._password)
+                reply = await self.auth_stub.Authenticate(request, timeout=self._timeout)
+                self.metadata = (("token", reply.token),)
+            self.kvstub = rpc.KVStub(self.channel)
+            self.clusterstub = rpc.ClusterStub(self.channel)
+            self.leasestub = rpc.LeaseStub(self.channel)
+            self.maintenancestub = rpc.MaintenanceStub(self.channel)
+            self._watcher = watcher.Watcher(
+                rpc.WatchStub(self.channel), timeout=self._timeout, metadata=self.metadata
+            )
+            self._connected.set()
+        finally:
+            self._is_connecting = False
+
+
 class EtcdSession:
     """Requests to an etcd v3 cluster through whichever of ``endpoints`` answers.
 
-    ``endpoints`` are ``http://host:port`` client URLs; ``timeout`` is the deadline of one
-    request to one member, seconds. ``username``/``password`` use etcd's own authentication.
-    ``https`` endpoints are refused with ValueError: aetcd 1.0 opens plaintext gRPC channels
-    only (run etcd on a private network, or behind a local TLS-terminating proxy).
+    ``endpoints`` are ``http://host:port`` or ``https://host:port`` client URLs, all of one
+    scheme; ``https`` ones use ``tls`` (default: gRPC's roots, no client certificate).
+    ``timeout`` is the deadline of one request to one member, seconds. ``username`` and
+    ``password`` use etcd's own authentication. Raises ValueError for a malformed endpoint,
+    mixed schemes, or ``tls`` given for ``http`` endpoints (it would be silently unused).
 
     ``partitioned`` is a test seam: while True every request fails as if no member were
     reachable (a vantage cut off from etcd), without touching the network.
@@ -86,6 +161,7 @@ class EtcdSession:
         timeout: float = 2.0,
         username: str | None = None,
         password: str | None = None,
+        tls: EtcdTls | None = None,
     ) -> None:
         if not endpoints:
             raise ValueError("etcd: no endpoints")
@@ -93,23 +169,32 @@ class EtcdSession:
         self.timeout = timeout
         self.partitioned = False
         self._clients: list[aetcd.Client] = []
+        schemes = set()
         for url in self.endpoints:
             parts = urlsplit(url)
-            if parts.scheme != "http" or not parts.hostname or not parts.port:
-                raise ValueError(
-                    f"etcd endpoint {url!r}: only http://host:port is supported "
-                    "(aetcd 1.0 has no TLS)"
-                )
-            self._clients.append(
-                aetcd.Client(
-                    host=parts.hostname,
-                    port=parts.port,
-                    username=username,
-                    password=password,
-                    timeout=timeout,  # gRPC takes a float deadline
-                    connect_wait_timeout=max(1, round(timeout)),
-                )
-            )
+            if parts.scheme not in ("http", "https") or not parts.hostname or not parts.port:
+                raise ValueError(f"etcd endpoint {url!r}: expected http://host:port or https://")
+            schemes.add(parts.scheme)
+        if len(schemes) > 1:
+            raise ValueError("etcd endpoints mix http:// and https://; use one scheme")
+        secure = self.secure = schemes == {"https"}
+        if tls is not None and not secure:
+            raise ValueError("TLS files are given but the endpoints are http://; use https://")
+        credentials = (tls or EtcdTls()).credentials() if secure else None
+        for url in self.endpoints:
+            parts = urlsplit(url)
+            options: dict[str, object] = {
+                "host": parts.hostname,
+                "port": parts.port,
+                "username": username,
+                "password": password,
+                "timeout": timeout,  # gRPC takes a float deadline
+                "connect_wait_timeout": max(1, round(timeout)),
+            }
+            if credentials is None:
+                self._clients.append(aetcd.Client(**options))
+            else:
+                self._clients.append(_TlsClient(credentials, **options))
         self._current = 0
 
     @property
@@ -145,7 +230,16 @@ class EtcdSession:
             return result
         self._current = (self._current + 1) % len(self._clients)
         detail = f"{type(last).__name__}: {last}" if last else "no answer"
-        raise EtcdUnavailable(f"etcd {what}: no member of {self.endpoints} answered ({detail})")
+        hint = ""
+        if self.secure and any(m in detail for m in ("TSI_", "SSL", "andshake")):
+            hint = (
+                "; the TLS handshake failed: check cluster.etcd.ca_file (the CA of the "
+                "members' certificates) and cert_file/key_file (members started with "
+                "--client-cert-auth refuse clients without a certificate)"
+            )
+        raise EtcdUnavailable(
+            f"etcd {what}: no member of {self.endpoints} answered ({detail}){hint}"
+        )
 
     async def grant(self, ttl: int) -> int:
         """A new lease of ``ttl`` seconds; its ID."""
@@ -289,4 +383,4 @@ async def _close(client: aetcd.Client) -> None:
         pass
 
 
-__all__ = ["KV", "EtcdSession", "EtcdUnavailable", "WatchEvent"]
+__all__ = ["KV", "EtcdSession", "EtcdTls", "EtcdUnavailable", "WatchEvent"]

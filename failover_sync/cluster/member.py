@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from failover_sync.cluster.etcd import EtcdSession
+from failover_sync.cluster.etcd import EtcdSession, EtcdTls
 from failover_sync.cluster.fence import EtcdFence, IntentHook
 from failover_sync.cluster.keys import Layout
 from failover_sync.cluster.node import ClusterNode
@@ -57,13 +58,7 @@ def open_vantage(
         raise VantageError(
             f"vantage {vantage!r} is not one of cluster.vantages ({', '.join(spec.vantages)})"
         )
-    tls = [k for k in ("ca_file", "cert_file", "key_file") if getattr(spec.etcd, k) is not None]
-    if tls:
-        raise VantageError(
-            f"cluster.etcd.{tls[0]}: TLS to etcd is not supported yet (aetcd 1.0 opens "
-            "plaintext gRPC channels only); reach etcd over a private network or a local "
-            "TLS-terminating proxy"
-        )
+    tls = _tls(spec)
     password: str | None = None
     if spec.etcd.password_env is not None:
         password = os.environ.get(spec.etcd.password_env)
@@ -85,6 +80,7 @@ def open_vantage(
             timeout=spec.etcd.timeout_seconds,
             username=spec.etcd.username,
             password=password,
+            tls=tls,
         )
     except ValueError as exc:
         raise VantageError(f"cluster.etcd.endpoints: {exc}") from None
@@ -98,6 +94,28 @@ def open_vantage(
     quorum = Quorum(spec.quorum, tuple(spec.vantages))
     verdicts = ClusterVerdicts(node, quorum, targets)
     return Vantage(spec, node, verdicts, EtcdFence(node, after_intent=after_intent))
+
+
+def _tls(spec: ClusterSpec) -> EtcdTls | None:
+    """The PEM material of ``cluster.etcd.ca_file``/``cert_file``/``key_file``, read once
+    (paths as given, relative to the working directory); None when none is set. Raises
+    VantageError naming the key when a file cannot be read or holds no PEM block."""
+    pem: dict[str, bytes | None] = {}
+    for key in ("ca_file", "cert_file", "key_file"):
+        path = getattr(spec.etcd, key)
+        if path is None:
+            pem[key] = None
+            continue
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise VantageError(f"cluster.etcd.{key}: cannot read {path}: {exc.strerror}") from None
+        if b"-----BEGIN " not in data:
+            raise VantageError(f"cluster.etcd.{key}: {path} holds no PEM block")
+        pem[key] = data
+    if all(v is None for v in pem.values()):
+        return None
+    return EtcdTls(pem["ca_file"], pem["cert_file"], pem["key_file"])
 
 
 __all__ = ["Vantage", "VantageError", "open_vantage"]

@@ -26,7 +26,8 @@ class EtcdSpec(_Spec):
     endpoints: list[Annotated[str, Field(pattern=r"^https?://[^/\s]+:[0-9]{1,5}/?$")]] = Field(
         default_factory=list
     )
-    """Client URLs of the etcd members, ``http://host:port`` (or give ``endpoints_env``)."""
+    """Client URLs of the etcd members, ``http://host:port`` or ``https://host:port`` (TLS;
+    all of one scheme), or give ``endpoints_env``."""
     endpoints_env: str | None = Field(default=None, min_length=1)
     """Name of the environment variable holding the endpoints, comma-separated (for
     example from a Kubernetes Secret)."""
@@ -34,12 +35,13 @@ class EtcdSpec(_Spec):
     """Key prefix; keys live under ``<prefix><owner_id>/``. Starts and ends with ``/``."""
     timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     """Deadline of one etcd request, seconds; then the next endpoint is tried."""
-    ca_file: str | None = None
-    """PEM bundle of the CAs that signed the etcd members' certificates (https endpoints)."""
-    cert_file: str | None = None
-    """Client certificate (PEM) for etcd's client-certificate authentication."""
-    key_file: str | None = None
-    """Private key (PEM) of ``cert_file``."""
+    ca_file: str | None = Field(default=None, min_length=1)
+    """PEM bundle of the CAs that signed the etcd members' certificates (https endpoints;
+    default: the system's roots as gRPC finds them)."""
+    cert_file: str | None = Field(default=None, min_length=1)
+    """Client certificate (PEM) for etcd's ``--client-cert-auth`` (https endpoints)."""
+    key_file: str | None = Field(default=None, min_length=1)
+    """Private key (PEM) of ``cert_file``; read at start, kept in memory only."""
     username: str | None = Field(default=None, min_length=1)
     """etcd user (with ``password_env``)."""
     password_env: str | None = Field(default=None, min_length=1)
@@ -51,6 +53,12 @@ class EtcdSpec(_Spec):
             raise ValueError("give exactly one of endpoints and endpoints_env")
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("give both cert_file and key_file, or neither")
+        schemes = {e.split(":", 1)[0] for e in self.endpoints}
+        if len(schemes) > 1:
+            raise ValueError("endpoints mix http:// and https://; use one scheme")
+        tls = [k for k in ("ca_file", "cert_file", "key_file") if getattr(self, k) is not None]
+        if tls and schemes == {"http"}:
+            raise ValueError(f"{tls[0]} is set but the endpoints are http://; use https://")
         if (self.username is None) != (self.password_env is None):
             raise ValueError("give both username and password_env, or neither")
         return self

@@ -7,6 +7,11 @@ deadline). :meth:`EtcdCluster.raft_leader` asks ``etcdctl endpoint status`` whic
 leads raft, so that a test can SIGSTOP it (:meth:`EtcdCluster.pause`). Heartbeat 100 ms and
 election timeout 1000 ms, as in /work/shared/STANDINS.md: a paused raft leader is replaced in
 about 2 s.
+
+With ``tls=True`` the members serve clients on ``https://`` only, with a certificate for
+127.0.0.1 from a throwaway CA (trustme), and require a client certificate from that CA
+(``--client-cert-auth``); :attr:`EtcdCluster.tls` names the CA, client certificate and key
+files (written under ``base/tls``). Peers still talk plaintext on loopback.
 """
 
 from __future__ import annotations
@@ -26,6 +31,35 @@ from failover_sync.testing.process import ManagedProcess, free_port, require_bin
 ETCD_PACKAGES = "etcd-server etcd-client"
 
 
+@dataclass(frozen=True)
+class EtcdTlsFiles:
+    """PEM files of a TLS cluster: the CA that signed everything, a client certificate
+    and its key (what ``cluster.etcd.ca_file``/``cert_file``/``key_file`` point to)."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    server_cert_file: Path
+    server_key_file: Path
+
+
+def _issue_tls(folder: Path) -> EtcdTlsFiles:
+    import trustme  # a test dependency: only TLS clusters need it
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    files = EtcdTlsFiles(*(folder / n for n in ("ca.pem", "client.pem", "client.key",
+                                                 "server.pem", "server.key")))  # fmt: skip
+    ca.cert_pem.write_to_path(str(files.ca_file))
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    server.cert_chain_pems[0].write_to_path(str(files.server_cert_file))
+    server.private_key_pem.write_to_path(str(files.server_key_file))
+    client = ca.issue_cert("failover-sync-client")
+    client.cert_chain_pems[0].write_to_path(str(files.cert_file))
+    client.private_key_pem.write_to_path(str(files.key_file))
+    return files
+
+
 @dataclass
 class EtcdMember:
     """One member: ``name``, its client and peer ports and its process."""
@@ -35,10 +69,11 @@ class EtcdMember:
     peer_port: int
     process: ManagedProcess
     paused: bool = False
+    scheme: str = "http"
 
     @property
     def client_url(self) -> str:
-        return f"http://127.0.0.1:{self.client_port}"
+        return f"{self.scheme}://127.0.0.1:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
@@ -57,6 +92,9 @@ class EtcdCluster:
     base: Path
     size: int = 3
     members: list[EtcdMember] = field(default_factory=list)
+    tls: EtcdTlsFiles | None = None
+    """Set by :meth:`start` when the cluster was made with ``use_tls=True``."""
+    use_tls: bool = False
 
     @property
     def endpoints(self) -> list[str]:
@@ -72,12 +110,14 @@ class EtcdCluster:
         etcd = require_binary("etcd", ETCD_PACKAGES)
         require_binary("etcdctl", ETCD_PACKAGES)
         self.base.mkdir(parents=True, exist_ok=True)
+        if self.use_tls:
+            self.tls = _issue_tls(self.base / "tls")
+        scheme = "https" if self.tls else "http"
         ports = set[int]()
         for i in range(1, self.size + 1):
             client, peer = _distinct_port(ports), _distinct_port(ports)
-            self.members.append(
-                EtcdMember(f"n{i}", client, peer, ManagedProcess([], log=self.base / f"n{i}.log"))
-            )
+            log = ManagedProcess([], log=self.base / f"n{i}.log")
+            self.members.append(EtcdMember(f"n{i}", client, peer, log, scheme=scheme))
         initial = ",".join(f"{m.name}={m.peer_url}" for m in self.members)
         token = secrets.token_hex(8)
         for member in self.members:
@@ -108,6 +148,16 @@ class EtcdCluster:
                 "--logger",
                 "zap",
             ]
+            if self.tls is not None:
+                member.process.argv += [
+                    "--cert-file",
+                    str(self.tls.server_cert_file),
+                    "--key-file",
+                    str(self.tls.server_key_file),
+                    "--trusted-ca-file",
+                    str(self.tls.ca_file),
+                    "--client-cert-auth",
+                ]
             member.process.start()
         try:
             wait_until(self.healthy, timeout=timeout, what="etcd cluster")
@@ -129,8 +179,17 @@ class EtcdCluster:
             "1s",
             "--command-timeout",
             "2s",
-            *args,
         ]
+        if self.tls is not None:
+            argv += [
+                "--cacert",
+                str(self.tls.ca_file),
+                "--cert",
+                str(self.tls.cert_file),
+                "--key",
+                str(self.tls.key_file),
+            ]
+        argv += args
         env = {**os.environ, "ETCDCTL_API": "3"}
         done = subprocess.run(argv, capture_output=True, text=True, env=env, check=True, timeout=10)
         return done.stdout + (done.stderr if stderr else "")
@@ -183,13 +242,16 @@ def _distinct_port(taken: set[int]) -> int:
 
 
 @contextlib.contextmanager
-def etcd_cluster(base: Path, size: int = 3, *, timeout: float = 30.0) -> Iterator[EtcdCluster]:
-    """Start an :class:`EtcdCluster` under ``base`` and stop it on exit."""
-    cluster = EtcdCluster(base, size).start(timeout)
+def etcd_cluster(
+    base: Path, size: int = 3, *, timeout: float = 30.0, tls: bool = False
+) -> Iterator[EtcdCluster]:
+    """Start an :class:`EtcdCluster` under ``base`` (``tls``: https with client
+    certificates) and stop it on exit."""
+    cluster = EtcdCluster(base, size, use_tls=tls).start(timeout)
     try:
         yield cluster
     finally:
         cluster.stop()
 
 
-__all__ = ["ETCD_PACKAGES", "EtcdCluster", "EtcdMember", "etcd_cluster"]
+__all__ = ["ETCD_PACKAGES", "EtcdCluster", "EtcdMember", "EtcdTlsFiles", "etcd_cluster"]

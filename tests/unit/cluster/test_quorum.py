@@ -3,6 +3,8 @@ the frozen brake, and the ``cluster:`` spec's validation."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -159,16 +161,44 @@ def test_endpoints_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert vantage.node.session.endpoints == ["http://127.0.0.1:2379", "http://127.0.0.1:22379"]
     with pytest.raises(VantageError, match=r"not one of cluster\.vantages"):
         open_vantage(spec, owner_id="o", vantage="xyz", targets=())
-    monkeypatch.setenv("ETCD_ENDPOINTS", "https://127.0.0.1:2379")
-    with pytest.raises(VantageError, match="no TLS"):
+    monkeypatch.setenv("ETCD_ENDPOINTS", "http://127.0.0.1:2379,https://127.0.0.1:2380")
+    with pytest.raises(VantageError, match="mix http:// and https://"):
         open_vantage(spec, owner_id="o", vantage="fra", targets=())
 
 
-def test_tls_files_are_refused_clearly() -> None:
+def test_tls_config_mistakes_name_the_key(tmp_path: Path) -> None:
     from failover_sync.cluster import VantageError, open_vantage
 
-    spec = ClusterSpec.model_validate(
-        {"etcd": {"endpoints": ["http://127.0.0.1:2379"], "ca_file": "ca.pem"}, "vantages": ["a"]}
-    )
-    with pytest.raises(VantageError, match=r"cluster\.etcd\.ca_file: TLS to etcd is not supported"):
-        open_vantage(spec, owner_id="o", vantage="a", targets=())
+    def spec(**etcd: object) -> ClusterSpec:
+        return ClusterSpec.model_validate(
+            {"etcd": {"endpoints": ["https://127.0.0.1:2379"], **etcd}, "vantages": ["a"]}
+        )
+
+    with pytest.raises(ValidationError, match="ca_file is set but the endpoints are http://"):
+        ClusterSpec.model_validate(
+            {
+                "etcd": {"endpoints": ["http://127.0.0.1:2379"], "ca_file": "ca.pem"},
+                "vantages": ["a"],
+            }
+        )
+    with pytest.raises(ValidationError, match="mix http:// and https://"):
+        ClusterSpec.model_validate(
+            {
+                "etcd": {"endpoints": ["http://127.0.0.1:1", "https://127.0.0.1:2"]},
+                "vantages": ["a"],
+            }
+        )
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(VantageError, match=r"cluster\.etcd\.ca_file: cannot read .*missing\.pem"):
+        open_vantage(spec(ca_file=str(missing)), owner_id="o", vantage="a", targets=())
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    cert = tmp_path / "cert.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    with pytest.raises(VantageError, match=r"cluster\.etcd\.key_file: .* holds no PEM block"):
+        open_vantage(
+            spec(cert_file=str(cert), key_file=str(garbage)),
+            owner_id="o",
+            vantage="a",
+            targets=(),
+        )
