@@ -156,19 +156,20 @@ class Controller:
         canaries, which the partition brake reads)."""
         targets = self.reconciler.targets[zone]
         wanted = targets | set(self.canaries) if self.canaries else targets
-        health = dict(self.verdict_source.verdicts(wanted))
-        answering: frozenset[ProbeTarget] = frozenset()
         if self.verdict_source is self.board:
-            answering = self.board.answering(targets - self._drained)
-        else:
-            # In a cluster the quorum's verdict stands: this vantage's own latest probe
-            # passing is one dissenting vote, and must not keep an endpoint that a majority
-            # of vantages voted down (a leader that reaches it alone would never remove it).
-            health.update(self.board.verdicts(self.canaries))
+            health, failing, answering = self.board.view(wanted, self._drained)
+            if self.canaries:
+                answering = answering & targets
+            return Inputs(health, failing, answering, None)
+        # In a cluster the quorum's verdict stands: this vantage's own latest probe passing
+        # is one dissenting vote, and must not keep an endpoint that a majority of vantages
+        # voted down (a leader that reaches it alone would never remove it).
+        health = dict(self.verdict_source.verdicts(wanted))
+        health.update(self.board.verdicts(self.canaries))
         return Inputs(
             health,
             self.board.failing(wanted),
-            answering,
+            frozenset(),
             self.verdict_source.removals_frozen(),
         )
 

@@ -34,10 +34,11 @@ class HealthState:
     """
 
     __slots__ = (
+        "_healthy",
         "_reason",
+        "_snap",
         "failure_threshold",
         "failures",
-        "healthy",
         "last",
         "last_at",
         "success_threshold",
@@ -56,28 +57,46 @@ class HealthState:
             raise ValueError("thresholds must be at least 1")
         self.failure_threshold = failure_threshold
         self.success_threshold = success_threshold
-        self.healthy = healthy
+        self._healthy = healthy
         self.failures = 0
         self.successes = 0
         self.last: ProbeResult | None = None
         self.last_at: float | None = None
         self._reason = reason
+        self._snap: EndpointHealth | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """The verdict."""
+        return self._healthy
+
+    @healthy.setter
+    def healthy(self, value: bool) -> None:
+        self._healthy = value
+        self._snap = None
 
     def observe(self, result: ProbeResult) -> Transition | None:
         """Count one probe result; return the Transition if the verdict flips."""
+        previous = self.last
         self.last = result
+        # A settled target's snapshot does not change from one agreeing probe to the next:
+        # keep it (the planner reads every target's snapshot on every reconcile).
+        if previous is None or previous.ok != result.ok or result.ok != self._healthy:
+            self._snap = None
         if result.ok:
             self.successes += 1
             self.failures = 0
-            if not self.healthy and self.successes >= self.success_threshold:
-                self.healthy = True
+            if not self._healthy and self.successes >= self.success_threshold:
+                self._healthy = True
+                self._snap = None
                 self._reason = f"{_count(self.successes, 'consecutive success')}"
                 return Transition(True, self._reason)
         else:
             self.failures += 1
             self.successes = 0
-            if self.healthy and self.failures >= self.failure_threshold:
-                self.healthy = False
+            if self._healthy and self.failures >= self.failure_threshold:
+                self._healthy = False
+                self._snap = None
                 self._reason = f"{_count(self.failures, 'consecutive failure')} ({result.reason})"
                 return Transition(False, self._reason)
         return None
@@ -101,14 +120,18 @@ class HealthState:
         return self.successes if self.last.ok else self.failures
 
     def snapshot(self) -> EndpointHealth:
-        """The verdict and why, as the planner sees it."""
+        """The verdict and why, as the planner sees it (one value while nothing changes)."""
+        snap = self._snap
+        if snap is not None:
+            return snap
         reason = self._reason
-        if self.last is not None and self.last.ok != self.healthy:
-            streak = self.failures if self.healthy else self.successes
-            threshold = self.failure_threshold if self.healthy else self.success_threshold
-            reason = f"{reason}; {streak}/{threshold} toward a change ({self.last.reason})"
-        answering = None if self.last is None else self.last.ok
-        return EndpointHealth(self.healthy, reason, answering)
+        last = self.last
+        if last is not None and last.ok != self._healthy:
+            streak = self.failures if self._healthy else self.successes
+            threshold = self.failure_threshold if self._healthy else self.success_threshold
+            reason = f"{reason}; {streak}/{threshold} toward a change ({last.reason})"
+        snap = self._snap = EndpointHealth(self._healthy, reason, None if last is None else last.ok)
+        return snap
 
 
 def _count(n: int, noun: str) -> str:
@@ -173,6 +196,32 @@ class HealthBoard:
         """The verdict of each of ``targets`` that the board knows."""
         states = self._states
         return {t: states[t].snapshot() for t in targets if t in states}
+
+    def view(
+        self, targets: Collection[ProbeTarget], drained: Collection[ProbeTarget] = ()
+    ) -> tuple[dict[ProbeTarget, EndpointHealth], frozenset[ProbeTarget], frozenset[ProbeTarget]]:
+        """What a plan of ``targets`` needs, in one pass: their verdicts (as
+        :meth:`verdicts`), those :meth:`failing`, and those recovering: unhealthy by verdict
+        but :meth:`answering` (``drained`` ones left out), the only answering targets a plan
+        asks about (:func:`~failover_sync.plan.brakes.keep_answering`)."""
+        states = self._states
+        health: dict[ProbeTarget, EndpointHealth] = {}
+        failing: list[ProbeTarget] = []
+        answering: list[ProbeTarget] = []
+        for target in targets:
+            state = states.get(target)
+            if state is None:
+                continue
+            health[target] = state.snapshot()
+            last = state.last
+            if last is None:
+                continue
+            if last.ok:
+                if not state.healthy and target not in drained:
+                    answering.append(target)
+            elif state.healthy:
+                failing.append(target)
+        return health, frozenset(failing), frozenset(answering)
 
     def removals_frozen(self) -> str | None:
         """A single controller's own verdicts never freeze removals by themselves."""
