@@ -108,21 +108,23 @@ class OwnershipGuard(Guard):
     name = "ownership"
 
     def check(self, plan: ZonePlan, ctx: GuardContext) -> GuardResult:
+        owners = ownership.owner_conflicts(ctx.records, ctx.live, self.owner_id)
+        claimed = self.claimed
         for record in ctx.records:
-            rrset = ctx.live.get(record.key)
-            if (
-                rrset is not None
-                and not ownership.foreign_values(record, rrset)
-                and ownership.owner_conflict(record, ctx.live, self.owner_id) is None
-            ):
-                self.claimed.add(record.key)
+            key = record.key
+            if key in claimed or key in owners:  # a claim is for good: check it once
+                continue
+            rrset = ctx.live.get(key)
+            if rrset is not None and not ownership.foreign_values(record, rrset):
+                claimed.add(key)
         guarded = ownership.guard(
             plan,
             ctx.records,
             ctx.live,
             self.owner_id,
             adopt=self.adopt,
-            claimed=frozenset(self.claimed),
+            claimed=claimed,
+            owners=owners,
         )
         return GuardResult(guarded)
 

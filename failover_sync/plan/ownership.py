@@ -20,7 +20,9 @@ An RRset is never written (it becomes a :class:`~failover_sync.model.Conflict`) 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
 from failover_sync.model import (
@@ -50,9 +52,22 @@ def marker_value(owner_id: str, rtype: str) -> str:
 def parse_txt(value: str) -> dict[str, str]:
     """``"heritage=x,owner=y"`` (quoted or not, possibly split in several strings) ->
     ``{"heritage": "x", "owner": "y"}``; parts without ``=`` are ignored."""
+    return dict(_parsed(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(value: str) -> tuple[tuple[str, str], ...]:
+    # Every record of one owner and type carries the same marker text: parse it once.
     text = value.replace('" "', "").strip().strip('"')
     pairs = (part.partition("=") for part in text.split(","))
-    return {k.strip(): v.strip() for k, sep, v in pairs if sep}
+    return tuple((k.strip(), v.strip()) for k, sep, v in pairs if sep)
+
+
+def _field(value: str, name: str) -> str | None:
+    for key, text in _parsed(value):
+        if key == name:
+            return text
+    return None
 
 
 def _external_dns_names(record: DesiredRecord) -> tuple[str, str]:
@@ -76,16 +91,28 @@ def owner_conflict(
     for name in _external_dns_names(record):
         txt = live.get((name, "TXT"))
         for value in txt.values if txt else ():
-            if parse_txt(value).get("heritage") == "external-dns":
+            if _field(value, "heritage") == "external-dns":
                 return f"owned by external-dns (TXT at {name})"
     marker = live.get((marker_name(record.name), "TXT"))
     for value in marker.values if marker else ():
-        fields = parse_txt(value)
+        fields = dict(_parsed(value))
         if fields.get("heritage") == HERITAGE and fields.get("type") == record.type:
             owner = fields.get("owner", "")
             if owner != owner_id:
                 return f"owned by failover-sync owner {owner!r} (this controller is {owner_id!r})"
     return None
+
+
+def owner_conflicts(
+    records: Iterable[DesiredRecord], live: Mapping[RecordKey, RRset], owner_id: str
+) -> dict[RecordKey, str]:
+    """:func:`owner_conflict` of every record that has one, by key (one pass)."""
+    out: dict[RecordKey, str] = {}
+    for record in records:
+        why = owner_conflict(record, live, owner_id)
+        if why is not None:
+            out[record.key] = why
+    return out
 
 
 def is_marked(record: DesiredRecord, live: Mapping[RecordKey, RRset], owner_id: str) -> bool:
@@ -109,23 +136,31 @@ def guard(
     owner_id: str,
     *,
     adopt: bool = False,
-    claimed: frozenset[RecordKey] = frozenset(),
+    claimed: AbstractSet[RecordKey] = frozenset(),
+    owners: Mapping[RecordKey, str] | None = None,
 ) -> ZonePlan:
     """Remove the changes of RRsets that this controller may not write (as conflicts).
 
     Every record with a foreign owner's marker is reported as a conflict, changed or not;
     an unmarked RRset with foreign values is a conflict only when the plan would write it and
     it is not in ``claimed`` (RRsets this process already saw holding only configured values:
-    a later foreign value there is drift to repair, not someone else's record).
+    a later foreign value there is drift to repair, not someone else's record). ``owners``:
+    the :func:`owner_conflicts` of ``records`` when the caller has them already.
     """
+    if owners is None:
+        owners = owner_conflicts(records, live, owner_id)
     changed = {c.key for c in zone_plan.changes}
     conflicts: list[Conflict] = list(zone_plan.conflicts)
     blocked: set[RecordKey] = set()
     for record in records:
-        why = owner_conflict(record, live, owner_id)
-        mine = record.key in claimed or is_marked(record, live, owner_id)
-        if why is None and record.key in changed and not mine:
-            foreign = foreign_values(record, live.get(record.key))
+        key = record.key
+        why = owners.get(key)
+        if (
+            why is None
+            and key in changed
+            and not (key in claimed or is_marked(record, live, owner_id))
+        ):
+            foreign = foreign_values(record, live.get(key))
             if foreign and not (adopt or record.adopt):
                 why = (
                     f"live values {', '.join(foreign)} are not configured endpoints: "
@@ -133,7 +168,7 @@ def guard(
                 )
         if why is not None:
             conflicts.append(Conflict(record.name, record.type, why))
-            blocked.add(record.key)
+            blocked.add(key)
     kept = tuple(c for c in zone_plan.changes if c.key not in blocked)
     conflicts.sort(key=lambda c: (c.name, c.type))
     return replace(zone_plan, changes=kept, conflicts=tuple(conflicts))
