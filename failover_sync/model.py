@@ -245,10 +245,11 @@ class DesiredRecord:
     proxied: bool | None = None
     hold_down_seconds: float = 0.0
     adopt: bool = False
+    key: RecordKey = field(init=False, repr=False, compare=False)
+    """``(name, type)``, computed once (every reconcile looks records up by it)."""
 
-    @property
-    def key(self) -> RecordKey:
-        return (self.name, self.type)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.name, self.type))
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,14 @@ def desired_values(
     record: DesiredRecord, health: Health, live: RRset | None, *, weights: bool = False
 ) -> Target:
     """The values ``record`` should publish given ``health`` and its ``live`` RRset."""
-    healthy = [e for e in record.endpoints if effective(e, health).healthy]
+    healthy = []
+    for e in record.endpoints:  # effective(), inlined: this runs for every RRset
+        status = e.status
+        if status is EndpointStatus.OBEY:
+            if health.get(e.target, UNKNOWN).healthy:
+                healthy.append(e)
+        elif status is EndpointStatus.UP:
+            healthy.append(e)
     if healthy:
         if record.policy is Policy.FAILOVER:
             chosen = healthy[0]
