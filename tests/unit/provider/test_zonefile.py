@@ -301,3 +301,41 @@ def test_serial_wraps_per_rfc1982() -> None:
         dns.rdataset.from_rdata(soa.ttl, rd.replace(serial=2**32 - 1)),  # type: ignore[attr-defined]
     )
     assert bump_serial(zone) == 1
+
+
+def test_an_unchanged_file_is_parsed_once_and_any_edit_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resyncs of an unchanged zone file reuse its parse; an edit in place that keeps the
+    size and puts the mtime back (``touch -r``) still moves the ctime, and is read."""
+    path = tmp_path / "example.test.zone"
+    path.write_text(EXISTING)
+    parses: list[str] = []
+    real = dns.zone.from_file
+
+    def counting(*args: object, **kwargs: object) -> dns.zone.Zone:
+        parses.append(str(args[0]))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dns.zone, "from_file", counting)
+    local = provider(tmp_path)
+    keys = [("app.example.test.", "A")]
+
+    def values() -> tuple[str, ...]:
+        (rrset,) = asyncio.run(local.list_rrsets(ZONE, keys))
+        return rrset.values
+
+    assert values() == ("192.0.2.1",)
+    assert values() == ("192.0.2.1",)
+    assert len(parses) == 1
+    before = path.stat()
+    with path.open("r+") as f:  # same size, same mtime afterwards
+        f.write(EXISTING.replace("192.0.2.1", "192.0.2.9"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert values() == ("192.0.2.9",)
+    assert len(parses) == 2
+    old = RRset.of("app.example.test.", "A", 30, ["192.0.2.9"])
+    new = RRset.of("app.example.test.", "A", 30, ["192.0.2.7"])
+    asyncio.run(local.apply(ZONE, [upsert(new, old)]))
+    assert values() == ("192.0.2.7",)  # our own write is seen too
