@@ -247,9 +247,12 @@ class DesiredRecord:
     adopt: bool = False
     key: RecordKey = field(init=False, repr=False, compare=False)
     """``(name, type)``, computed once (every reconcile looks records up by it)."""
+    all_values: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Every endpoint's value, sorted: what the RRset publishes when all are healthy."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", (self.name, self.type))
+        object.__setattr__(self, "all_values", tuple(sorted({e.value for e in self.endpoints})))
 
 
 @dataclass(frozen=True, slots=True)

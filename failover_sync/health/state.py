@@ -130,8 +130,24 @@ class HealthState:
             streak = self.failures if self._healthy else self.successes
             threshold = self.failure_threshold if self._healthy else self.success_threshold
             reason = f"{reason}; {streak}/{threshold} toward a change ({last.reason})"
-        snap = self._snap = EndpointHealth(self._healthy, reason, None if last is None else last.ok)
+        snap = self._snap = _interned(self._healthy, reason, None if last is None else last.ok)
         return snap
+
+
+_INTERNED: dict[tuple[bool, str, bool | None], EndpointHealth] = {}
+_INTERNED_MAX = 4096
+
+
+def _interned(healthy: bool, reason: str, answering: bool | None) -> EndpointHealth:
+    """One shared value per distinct verdict: thousands of targets share a few reasons
+    ("2 consecutive successes"), and a frozen dataclass costs a microsecond to build."""
+    key = (healthy, reason, answering)
+    value = _INTERNED.get(key)
+    if value is None:
+        if len(_INTERNED) >= _INTERNED_MAX:  # reasons that name addresses: stay bounded
+            _INTERNED.clear()
+        value = _INTERNED[key] = EndpointHealth(healthy, reason, answering)
+    return value
 
 
 def _count(n: int, noun: str) -> str:
@@ -205,23 +221,12 @@ class HealthBoard:
         but :meth:`answering` (``drained`` ones left out), the only answering targets a plan
         asks about (:func:`~failover_sync.plan.brakes.keep_answering`)."""
         states = self._states
-        health: dict[ProbeTarget, EndpointHealth] = {}
-        failing: list[ProbeTarget] = []
-        answering: list[ProbeTarget] = []
-        for target in targets:
-            state = states.get(target)
-            if state is None:
-                continue
-            health[target] = state.snapshot()
-            last = state.last
-            if last is None:
-                continue
-            if last.ok:
-                if not state.healthy and target not in drained:
-                    answering.append(target)
-            elif state.healthy:
-                failing.append(target)
-        return health, frozenset(failing), frozenset(answering)
+        health = {t: s.snapshot() for t in targets if (s := states.get(t)) is not None}
+        # The latest probe disagrees with the verdict: healthy and failing, or recovering.
+        odd = [(t, h.healthy) for t, h in health.items() if h.answering is (not h.healthy)]
+        failing = frozenset(t for t, healthy in odd if healthy)
+        recovering = frozenset(t for t, healthy in odd if not healthy and t not in drained)
+        return health, failing, recovering
 
     def removals_frozen(self) -> str | None:
         """A single controller's own verdicts never freeze removals by themselves."""
