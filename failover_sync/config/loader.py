@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -252,7 +251,7 @@ class _Builder:
                 self.problem((*path, "type"), str(exc))
                 continue
             kind = spec.type.strip().lower()
-            if kind not in config_types():
+            if not _config_type(kind):
                 msg = f"provider type {kind!r} is for tests only, not for a config file"
                 self.problem((*path, "type"), msg)
                 continue
@@ -316,8 +315,15 @@ class _Builder:
 def config_types() -> frozenset[str]:
     """Provider types a config may name: every adapter this project ships (those the
     schema describes) and any adapter installed under the entry-point group."""
+    from importlib.metadata import entry_points  # scans every installed distribution
+
     installed = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
     return frozenset({*shipped_adapters(), *installed})
+
+
+def _config_type(kind: str) -> bool:
+    """``kind in config_types()``, without reading the entry points for a shipped type."""
+    return kind in shipped_adapters() or kind in config_types()
 
 
 def strict_validate(model: type[BaseModel], data: Any) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import importlib.metadata
 
 from failover_sync.errors import ProviderNotInstalled
 from failover_sync.provider.base import Provider
@@ -58,6 +57,8 @@ def load_provider_class(type_name: str) -> type[Provider]:
     name = type_name.strip().lower()
     if name in BUILTIN:
         return _load(BUILTIN[name], name)
+    import importlib.metadata  # scans every installed distribution: not for a builtin type
+
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == name:
             return _load(ep.value, name)
