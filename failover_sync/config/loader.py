@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from failover_sync.config import messages
 from failover_sync.config import records as resolve
 from failover_sync.config import spec as schema
 from failover_sync.config.cluster_spec import ClusterSpec
@@ -201,6 +200,8 @@ class _Builder:
         try:
             return strict_validate(model, data)
         except ValidationError as exc:
+            from failover_sync.config import messages  # error path only: difflib, schemas
+
             for loc, msg in messages.problems(model, exc.errors(include_url=False), also):
                 self.problem((*path, *loc), msg)
             return None
