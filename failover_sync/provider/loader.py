@@ -9,7 +9,6 @@ typosquatting bait).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 
 from failover_sync.errors import ProviderNotInstalled
@@ -67,6 +66,8 @@ def load_provider_class(type_name: str) -> type[Provider]:
         raise ProviderNotInstalled(
             f"provider type {name!r} needs the distribution {dist!r}: pip install {dist}"
         )
+    import difflib  # only to suggest a type for an unknown one
+
     near = difflib.get_close_matches(name, known_types(), n=1, cutoff=0.6)
     hint = f"did you mean {near[0]!r}? " if near else ""
     raise ProviderNotInstalled(
