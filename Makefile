@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/azure_calls.py
 	$(BIN)/python bench/akamai_calls.py
 	$(BIN)/python bench/dnsmadeeasy_calls.py
+	$(BIN)/python bench/cold_start.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

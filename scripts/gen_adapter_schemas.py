@@ -16,13 +16,10 @@ test fails while the file is stale.
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import inspect
-import itertools
 import json
 import sys
-import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -48,30 +45,6 @@ def shipped_adapters(root: Path = ROOT) -> dict[str, tuple[str, str]]:
     return dict(sorted(found.items()))
 
 
-def _attribute_docs(cls: type) -> dict[str, str]:
-    """Attribute docstrings (a string right after ``name: type = ...``) of ``cls`` and its
-    bases, nearest class first."""
-    docs: dict[str, str] = {}
-    for klass in cls.__mro__:
-        if klass.__module__.startswith("pydantic") or klass is object:
-            continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError):
-            continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for stmt, nxt in itertools.pairwise(body):
-            if (
-                isinstance(stmt, ast.AnnAssign)
-                and isinstance(stmt.target, ast.Name)
-                and isinstance(nxt, ast.Expr)
-                and isinstance(nxt.value, ast.Constant)
-                and isinstance(nxt.value.value, str)
-            ):
-                docs.setdefault(stmt.target.id, inspect.cleandoc(nxt.value.value))
-    return docs
-
-
 def _summary(cls: type) -> str:
     doc = inspect.getdoc(cls) or ""
     return doc.split("\n\n", 1)[0].replace("\n", " ").strip()
@@ -79,8 +52,10 @@ def _summary(cls: type) -> str:
 
 def options_schema(model: type[Any]) -> dict[str, Any]:
     """The JSON Schema of an options model, every property with a description."""
+    from failover_sync.config.jsonschema import attribute_docstrings
+
     schema: dict[str, Any] = model.model_json_schema()
-    docs = _attribute_docs(model)
+    docs = attribute_docstrings(model)
     for key, prop in schema.get("properties", {}).items():
         if not prop.get("description") and key in docs:
             prop["description"] = docs[key]

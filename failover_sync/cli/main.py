@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from failover_sync import logs
 from failover_sync.__about__ import __version__
-from failover_sync.cli.console import EXIT_ERROR, EXIT_OK, Output, env_choice
+
+if TYPE_CHECKING:  # --version and usage errors exit before logging is set up
+    from failover_sync.cli.console import Output
 
 LOG_LEVELS = {"debug": "DEBUG", "info": "INFO", "warning": "WARNING", "error": "ERROR"}
 LOG_FORMATS = {"text": "text", "json": "json"}
@@ -27,6 +28,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on a usage error; 2 means "changes pending" here, so exit 1."""
 
     def error(self, message: str) -> NoReturn:
+        from failover_sync.cli.console import EXIT_ERROR
+
         self.print_usage(sys.stderr)
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
@@ -164,6 +167,9 @@ def setup_logging(args: argparse.Namespace) -> Output:
     A bad variable that a flag overrides is ignored; one that matters is a usage error that
     names the variable (exit 1).
     """
+    from failover_sync import logs
+    from failover_sync.cli.console import EXIT_ERROR, Output, env_choice
+
     try:
         level = args.log_level or env_choice("FAILOVER_SYNC_LOG_LEVEL", LOG_LEVELS) or "INFO"
         fmt = args.log_format or env_choice("FAILOVER_SYNC_LOG_FORMAT", LOG_FORMATS) or "text"
@@ -178,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = parse(argv)
     out = setup_logging(args)
+    from failover_sync.cli.console import EXIT_OK
+
     if args.command == "schema":
         import json
 

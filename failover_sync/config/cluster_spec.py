@@ -17,7 +17,7 @@ VantageName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,63}$")]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EtcdSpec(_Spec):

@@ -13,16 +13,13 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from failover_sync.config import messages
 from failover_sync.config import records as resolve
 from failover_sync.config import spec as schema
-from failover_sync.config.cluster_spec import ClusterSpec
 from failover_sync.config.environment import environment_checks, environment_problems
 from failover_sync.config.jsonschema import shipped_adapters
 from failover_sync.config.source import KeyPath, Source, YamlSyntaxError, format_path, parse
@@ -41,6 +38,7 @@ from failover_sync.provider.base import Provider, ProviderOptions
 from failover_sync.provider.loader import ENTRY_POINT_GROUP, load_provider_class
 
 if TYPE_CHECKING:
+    from failover_sync.config.cluster_spec import ClusterSpec
     from failover_sync.config.settings import Settings
 
 DEFAULT_CONFIG_FILE = "failover-sync.yaml"
@@ -202,6 +200,8 @@ class _Builder:
         try:
             return strict_validate(model, data)
         except ValidationError as exc:
+            from failover_sync.config import messages  # error path only: difflib, schemas
+
             for loc, msg in messages.problems(model, exc.errors(include_url=False), also):
                 self.problem((*path, *loc), msg)
             return None
@@ -211,7 +211,8 @@ class _Builder:
             self.problem((), "the config must be a mapping with providers, zones and records")
             return None
         root = self.validate(schema.RootSpec, self.source.data, ())
-        if root is None:
+        cluster = self._cluster(self.source.data.get("cluster"))
+        if root is None or cluster is False:
             return None
         providers = dict(self._providers(root.providers))
         zones = list(self._zones(root.zones, providers))
@@ -237,8 +238,21 @@ class _Builder:
             max_unhealthy_fraction=root.max_unhealthy_fraction,
             canaries=resolve.canaries(self, root.canaries, defaults),
             config_dir=self.config_dir,
-            cluster=root.cluster,
+            cluster=cluster,
         )
+
+    def _cluster(self, raw: Any) -> ClusterSpec | Literal[False] | None:
+        """The ``cluster:`` key validated (None when absent or null, False when invalid).
+
+        A part of the top level: its problems are reported with the other top-level ones,
+        and like them stop the build. Its models load only for a config that has one.
+        """
+        if raw is None:
+            return None
+        from failover_sync.config.cluster_spec import ClusterSpec
+
+        spec: ClusterSpec | None = self.validate(ClusterSpec, raw, ("cluster",))
+        return False if spec is None else spec
 
     def _providers(self, raw: dict[str, Any]) -> Iterator[tuple[str, ProviderConfig]]:
         for name, spec_raw in raw.items():
@@ -252,7 +266,7 @@ class _Builder:
                 self.problem((*path, "type"), str(exc))
                 continue
             kind = spec.type.strip().lower()
-            if kind not in config_types():
+            if not _config_type(kind):
                 msg = f"provider type {kind!r} is for tests only, not for a config file"
                 self.problem((*path, "type"), msg)
                 continue
@@ -316,8 +330,15 @@ class _Builder:
 def config_types() -> frozenset[str]:
     """Provider types a config may name: every adapter this project ships (those the
     schema describes) and any adapter installed under the entry-point group."""
+    from importlib.metadata import entry_points  # scans every installed distribution
+
     installed = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
     return frozenset({*shipped_adapters(), *installed})
+
+
+def _config_type(kind: str) -> bool:
+    """``kind in config_types()``, without reading the entry points for a shipped type."""
+    return kind in shipped_adapters() or kind in config_types()
 
 
 def strict_validate(model: type[BaseModel], data: Any) -> Any:

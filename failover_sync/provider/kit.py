@@ -18,8 +18,6 @@ Adapters import these from the package root (``from failover_sync import read_se
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -52,6 +50,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         pass
     else:
         return max(0.0, seconds) if seconds == seconds else None  # NaN is no hint
+    import email.utils  # the HTTP-date form only: not on every start
+
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -198,6 +198,8 @@ class TokenBucket:
 
     async def acquire(self) -> None:
         """Take one token, sleeping until it is due."""
+        import asyncio  # loaded already when a coroutine runs; validate never needs it
+
         wait = self.reserve()
         if wait > 0:
             await asyncio.sleep(wait)

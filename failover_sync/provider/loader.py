@@ -9,9 +9,7 @@ typosquatting bait).
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import importlib.metadata
 
 from failover_sync.errors import ProviderNotInstalled
 from failover_sync.provider.base import Provider
@@ -58,6 +56,8 @@ def load_provider_class(type_name: str) -> type[Provider]:
     name = type_name.strip().lower()
     if name in BUILTIN:
         return _load(BUILTIN[name], name)
+    import importlib.metadata  # scans every installed distribution: not for a builtin type
+
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == name:
             return _load(ep.value, name)
@@ -66,6 +66,8 @@ def load_provider_class(type_name: str) -> type[Provider]:
         raise ProviderNotInstalled(
             f"provider type {name!r} needs the distribution {dist!r}: pip install {dist}"
         )
+    import difflib  # only to suggest a type for an unknown one
+
     near = difflib.get_close_matches(name, known_types(), n=1, cutoff=0.6)
     hint = f"did you mean {near[0]!r}? " if near else ""
     raise ProviderNotInstalled(

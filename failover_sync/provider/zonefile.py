@@ -29,12 +29,13 @@ Layouts this keeps (the server that serves the file must still read it after our
 
 A missing zone file or folder is an error naming the path (a typo in ``directory:`` would
 otherwise publish into a file nobody serves). ``create_missing: true`` creates them, with a
-new zone holding an SOA and one NS (:func:`new_zone`).
+new zone holding an SOA and one NS (:func:`~failover_sync.provider.zonedata.new_zone`).
+dnspython is imported on the first read or write (:mod:`~failover_sync.provider.zonedata`),
+so ``validate`` checks these options without loading it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import logging
 import os
@@ -43,15 +44,8 @@ import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import dns.exception
-import dns.name
-import dns.rdataclass
-import dns.rdatatype
-import dns.rdtypes.ANY.SOA
-import dns.zone
-from dns.rdataset import from_rdata, from_text_list
 from pydantic import Field
 
 from failover_sync.errors import ProviderError
@@ -60,7 +54,9 @@ from failover_sync.model import Change, RecordKey, RRset, Zone
 from failover_sync.provider.base import Capabilities, Provider, ProviderOptions
 from failover_sync.provider.kit import StaleRRsetError
 
-DEFAULT_ZONE_TTL = 3600
+if TYPE_CHECKING:
+    import dns.zone
+
 _MKSTEMP_RANDOM = "[a-z0-9_]{8}"
 """The random part of a name made by ``tempfile.mkstemp`` (8 of ``[a-z0-9_]``)."""
 
@@ -98,9 +94,13 @@ class ZoneFileProvider(Provider):
         return self.directory / f"{zone.name.rstrip('.')}.zone"
 
     async def list_rrsets(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
+        import asyncio  # loaded already when a coroutine runs; validate never needs it
+
         return await asyncio.to_thread(self._list, zone, keys)
 
     async def apply(self, zone: Zone, changes: Sequence[Change]) -> None:
+        import asyncio
+
         if changes:
             await asyncio.to_thread(self._apply, zone, changes)
 
@@ -123,6 +123,8 @@ class ZoneFileProvider(Provider):
         )
 
     def _list(self, zone: Zone, keys: Collection[RecordKey]) -> list[RRset]:
+        from failover_sync.provider import zonedata  # dnspython: not for validate
+
         path = self.path_of(zone)
         try:
             st = path.stat()
@@ -144,12 +146,14 @@ class ZoneFileProvider(Provider):
         else:
             parsed = self._read(zone, path)
             self._parsed[path] = (stamp, parsed)
-        return [rr for key in keys if (rr := _get(parsed, key)) is not None]
+        return [rr for key in keys if (rr := zonedata.get(parsed, key)) is not None]
 
     def _read(self, zone: Zone, path: Path) -> dns.zone.Zone:
+        from failover_sync.provider import zonedata
+
         try:
-            return dns.zone.from_file(str(path), origin=zone.name, relativize=True)
-        except (dns.exception.DNSException, UnicodeDecodeError) as exc:
+            return zonedata.read(path, zone.name)
+        except (zonedata.DNSException, UnicodeDecodeError) as exc:
             raise ProviderError(
                 f"cannot parse zone file {path}: {exc}", provider=self.name, zone=zone.name
             ) from None
@@ -159,6 +163,8 @@ class ZoneFileProvider(Provider):
             ) from None
 
     def _apply(self, zone: Zone, changes: Sequence[Change]) -> None:
+        from failover_sync.provider import zonedata
+
         path = self.path_of(zone)
         if not path.exists():
             if not self.create_missing:
@@ -173,9 +179,9 @@ class ZoneFileProvider(Provider):
         target = Path(os.path.realpath(path))
         with _locked(target.parent):
             self._remove_stale_temporaries(target, zone)
-            parsed = self._read(zone, path) if path.exists() else new_zone(zone.name)
+            parsed = self._read(zone, path) if path.exists() else zonedata.new_zone(zone.name)
             for change in changes:
-                live = _get(parsed, change.key)
+                live = zonedata.get(parsed, change.key)
                 if (live.values if live else ()) != change.before:
                     raise StaleRRsetError(
                         f"{change.name} {change.type} changed since it was read "
@@ -184,12 +190,9 @@ class ZoneFileProvider(Provider):
                         provider=self.name,
                         zone=zone.name,
                     )
-                _check_cname_rule(parsed, change, self.name, zone.name)
-                rdataset = from_text_list(
-                    "IN", change.type, change.ttl, list(change.after), origin=parsed.origin
-                )
-                parsed.replace_rdataset(change.name, rdataset)
-            bump_serial(parsed)
+                zonedata.check_cname_rule(parsed, change, self.name, zone.name)
+                zonedata.replace(parsed, change)
+            zonedata.bump_serial(parsed)
             self._write(parsed, target, zone)
 
     def _remove_stale_temporaries(self, path: Path, zone: Zone) -> None:
@@ -285,56 +288,3 @@ def _locked(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _get(parsed: dns.zone.Zone, key: RecordKey) -> RRset | None:
-    name, rtype = key
-    try:
-        rdataset = parsed.get_rdataset(name, rtype)
-    except KeyError:
-        return None
-    if rdataset is None or len(rdataset) == 0:
-        return None
-    values = [rd.to_text(origin=parsed.origin, relativize=False) for rd in rdataset]
-    return RRset.of(name, rtype, rdataset.ttl, values)
-
-
-def _check_cname_rule(parsed: dns.zone.Zone, change: Change, provider: str, zone: str) -> None:
-    """RFC 1034 section 3.6.2: a CNAME owner has no other data. dnspython would silently
-    drop the other RRsets, so refuse instead of touching a neighbour."""
-    node = parsed.get_node(change.name)
-    if node is None:
-        return
-    others = {dns.rdatatype.to_text(rds.rdtype) for rds in node.rdatasets} - {change.type}
-    others -= {"RRSIG", "NSEC", "NSEC3"}
-    if others and (change.type == "CNAME" or "CNAME" in others):
-        raise ProviderError(
-            f"cannot write {change.name} {change.type}: the name has "
-            f"{', '.join(sorted(others))}, and a CNAME cannot share its name with other data "
-            "(RFC 1034 section 3.6.2); nothing was written",
-            provider=provider,
-            zone=zone,
-        )
-
-
-def new_zone(origin: str) -> dns.zone.Zone:
-    """A new zone with an SOA and one NS, for a file that does not exist yet."""
-    return dns.zone.from_text(
-        f"@ {DEFAULT_ZONE_TTL} IN SOA ns1 hostmaster 1 3600 600 604800 60\n"
-        f"@ {DEFAULT_ZONE_TTL} IN NS ns1\n",
-        origin=origin,
-        relativize=True,
-        check_origin=True,
-    )
-
-
-def bump_serial(parsed: dns.zone.Zone) -> int:
-    """Increment the SOA serial with RFC 1982 wrap-around (never 0); return it."""
-    soa_set = parsed.get_rdataset("@", "SOA")
-    if soa_set is None or len(soa_set) != 1:
-        raise ProviderError(f"zone {parsed.origin} has no SOA record")
-    soa = next(iter(soa_set))
-    assert isinstance(soa, dns.rdtypes.ANY.SOA.SOA)
-    serial = (soa.serial + 1) % 2**32 or 1
-    parsed.replace_rdataset("@", from_rdata(soa_set.ttl, soa.replace(serial=serial)))
-    return serial

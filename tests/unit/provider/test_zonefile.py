@@ -16,13 +16,8 @@ import pytest
 from failover_sync.errors import ProviderError, TransientProviderError
 from failover_sync.model import RRset, Zone
 from failover_sync.provider.kit import StaleRRsetError
-from failover_sync.provider.zonefile import (
-    ZoneFileOptions,
-    ZoneFileProvider,
-    _locked,
-    bump_serial,
-    new_zone,
-)
+from failover_sync.provider.zonedata import bump_serial, new_zone
+from failover_sync.provider.zonefile import ZoneFileOptions, ZoneFileProvider, _locked
 from failover_sync.testing import MakeProvider, ProviderContract, upsert
 
 ZONE = Zone("example.test.", "local")
