@@ -55,6 +55,16 @@ def test_removal_needs_quorum_and_restoration_too(etcd: EtcdCluster) -> None:
             for v in vs.values():
                 await v.node.publish_all(dict.fromkeys(TARGETS, HEALTHY))
             await await_for(lambda: any(v.fence.may_write() for v in vs.values()), 5)
+            # every view holds every healthy vote before the first reconcile (this rig does
+            # not presume from the live DNS, as the controller does)
+            await await_for(
+                lambda: all(
+                    len(v.node.board.votes.get(target_id(t), {})) == len(vs)
+                    for v in vs.values()
+                    for t in TARGETS
+                ),
+                5,
+            )
 
             def count(healthy: bool) -> int:
                 """Votes of that kind on T1, when every vantage's view agrees (else -1)."""
