@@ -154,8 +154,9 @@ def test_5xx_is_retried_4xx_is_not_and_the_url_is_never_logged(
 
 def test_a_dead_receiver_never_slows_the_loop(caplog: pytest.LogCaptureFixture) -> None:
     hole = BlackHole("127.0.0.1")
+    post_timeout = 5.0  # a POST into the hole hangs this long: blocking on it would show
     hooks = build_webhooks(
-        [WebhookSpec(url=f"http://127.0.0.1:{hole.port}/", timeout_seconds=5)], {}
+        [WebhookSpec(url=f"http://127.0.0.1:{hole.port}/", timeout_seconds=post_timeout)], {}
     )
     hooks[0].queue = asyncio.Queue(2)  # small, to see drops
     n = Notifier(hooks)
@@ -173,10 +174,13 @@ def test_a_dead_receiver_never_slows_the_loop(caplog: pytest.LogCaptureFixture) 
     try:
         started = time.monotonic()
         run_with_drain(n, body, drain=0.2)
-        assert time.monotonic() - started < 2  # drain is bounded; the hung POST is cancelled
+        # the drain (0.2 s) is bounded: the hung POST is cancelled, not waited for
+        assert time.monotonic() - started < post_timeout - 1
     finally:
         hole.close()
-    assert max(lags) < 0.05
+    # no tick waited for the hung POST (the bounds sit far from both, for loaded machines)
+    assert len(lags) == 20
+    assert max(lags) < post_timeout / 5
     dropped = [r for r in caplog.records if r.getMessage() == "notify_dropped"]
     assert len(dropped) >= 10
 
