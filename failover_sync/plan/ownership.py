@@ -24,6 +24,7 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
+from types import MappingProxyType
 
 from failover_sync.model import (
     Action,
@@ -56,18 +57,12 @@ def parse_txt(value: str) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(value: str) -> tuple[tuple[str, str], ...]:
-    # Every record of one owner and type carries the same marker text: parse it once.
+def _parsed(value: str) -> Mapping[str, str]:
+    # Every record of one owner and type carries the same marker text: parse it once (the
+    # mapping is shared: read-only).
     text = value.replace('" "', "").strip().strip('"')
     pairs = (part.partition("=") for part in text.split(","))
-    return tuple((k.strip(), v.strip()) for k, sep, v in pairs if sep)
-
-
-def _field(value: str, name: str) -> str | None:
-    for key, text in _parsed(value):
-        if key == name:
-            return text
-    return None
+    return MappingProxyType({k.strip(): v.strip() for k, sep, v in pairs if sep})
 
 
 def _external_dns_names(record: DesiredRecord) -> tuple[str, str]:
@@ -91,11 +86,11 @@ def owner_conflict(
     for name in _external_dns_names(record):
         txt = live.get((name, "TXT"))
         for value in txt.values if txt else ():
-            if _field(value, "heritage") == "external-dns":
+            if _parsed(value).get("heritage") == "external-dns":
                 return f"owned by external-dns (TXT at {name})"
     marker = live.get((marker_name(record.name), "TXT"))
     for value in marker.values if marker else ():
-        fields = dict(_parsed(value))
+        fields = _parsed(value)
         if fields.get("heritage") == HERITAGE and fields.get("type") == record.type:
             owner = fields.get("owner", "")
             if owner != owner_id:
