@@ -139,7 +139,8 @@ class Reconciler:
         fence: WriteFence | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.desired = desired
+        # tuples: the guards index each zone's records once (planner.index)
+        self.desired = {zone: tuple(records) for zone, records in desired.items()}
         self.providers = providers
         self.guards = guards
         self.bus = bus

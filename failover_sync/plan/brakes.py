@@ -41,6 +41,7 @@ from failover_sync.model import (
     ZonePlan,
     sorted_values,
 )
+from failover_sync.plan.planner import index
 
 MIN_ENDPOINTS = 4
 """The blast-radius and unhealthy-fraction rules count only with at least this many distinct
@@ -69,7 +70,7 @@ def removed_endpoints(
 ) -> frozenset[EndpointKey]:
     """The distinct endpoints that ``changes`` take out of at least one RRset; a removed
     value that is not a configured endpoint counts as an endpoint of its own."""
-    by_key = {r.key: r for r in records}
+    by_key = index(records)
     removed: set[EndpointKey] = set()
     for change in changes:
         record = by_key.get(change.key)
@@ -90,11 +91,11 @@ def blast_radius(
 
     ``max_fraction`` is in 0..1; the message names the counts and the way out (``--force``).
     """
-    total = len(zone_endpoints(records))
-    if total < MIN_ENDPOINTS:
-        return None
     removing = len(removed_endpoints(changes, records))
-    if removing / total <= max_fraction:
+    if not removing:
+        return None
+    total = len(zone_endpoints(records))
+    if total < MIN_ENDPOINTS or removing / total <= max_fraction:
         return None
     return (
         f"the plan removes {removing} of {total} distinct endpoints at once "
@@ -127,7 +128,9 @@ def hold_down(
     """Hold back the changes of RRsets changed less than their ``hold_down_seconds`` before
     ``now``, unless they restore endpoints; returns the plan and the held changes (counted as
     unchanged). A new RRset (``before`` empty) is never held."""
-    by_key = {r.key: r for r in records}
+    if not zone_plan.changes or not last_changed:
+        return zone_plan, ()
+    by_key = index(records)
     kept: list[Change] = []
     held: list[Change] = []
     for change in zone_plan.changes:
@@ -147,7 +150,9 @@ def hold_expiry(
     last_changed: Mapping[RecordKey, float],
 ) -> float | None:
     """The earliest moment at which one of the ``held`` changes may go out, or None."""
-    by_key = {r.key: r for r in records}
+    if not held:
+        return None
+    by_key = index(records)
     moments = [
         last_changed[c.key] + by_key[c.key].hold_down_seconds
         for c in held
@@ -167,7 +172,7 @@ def keep_answering(
     back once it reaches its success threshold (the release of a partition freeze is where
     this happens). A ``failover`` RRset whose published endpoint is recovering is left as it
     is. Healthy endpoints that a policy drops (a failover standby) are still removed."""
-    by_key = {r.key: r for r in records}
+    by_key = index(records)
     kept: list[Change] = []
     dropped = 0
     for change in zone_plan.changes:
@@ -230,7 +235,7 @@ def freeze_removals(
     nothing to do is dropped; a CNAME, which holds one value, is written only when it does
     not exist yet; a live ``failover`` RRset is left as it is (it publishes one endpoint at a
     time, and swapping to the standby is acting on the failure the freeze distrusts)."""
-    by_key = {r.key: r for r in records}
+    by_key = index(records)
     kept: list[Change] = []
     dropped = 0
     for change in zone_plan.changes:

@@ -35,6 +35,7 @@ from failover_sync.model import (
     RRset,
     ZonePlan,
 )
+from failover_sync.plan import planner
 
 MARKER_PREFIX = "_failover-sync."
 HERITAGE = "failover-sync"
@@ -176,7 +177,7 @@ def with_markers(
     owner_id: str,
 ) -> ZonePlan:
     """Add the marker TXT changes that the plan's first writes need, in the same batch."""
-    by_key = {r.key: r for r in records}
+    by_key = planner.index(records)
     wanted: dict[str, list[str]] = {}
     ttl: dict[str, int] = {}
     for change in zone_plan.changes:

@@ -43,6 +43,25 @@ DRAINED = EndpointHealth(False, "drained (status: down)")
 FORCED_UP = EndpointHealth(True, "forced up (status: up)")
 
 
+_INDEXES: dict[int, tuple[tuple[DesiredRecord, ...], Mapping[RecordKey, DesiredRecord]]] = {}
+
+
+def index(records: Sequence[DesiredRecord]) -> Mapping[RecordKey, DesiredRecord]:
+    """``records`` by key. A tuple's index is built once and kept (a tuple cannot change, and
+    the cache holds it, so its id is not reused): the reconciler passes each zone's records
+    as one tuple to every guard of every plan."""
+    if not isinstance(records, tuple):
+        return {r.key: r for r in records}
+    hit = _INDEXES.get(id(records))
+    if hit is not None and hit[0] is records:
+        return hit[1]
+    if len(_INDEXES) >= 1024:  # configs reloaded many times: stay bounded
+        _INDEXES.clear()
+    by_key = {r.key: r for r in records}
+    _INDEXES[id(records)] = (records, by_key)
+    return by_key
+
+
 def effective(endpoint: Endpoint, health: Health) -> EndpointHealth:
     """The verdict the planner uses for ``endpoint``: its operator status first, then the
     probes."""
