@@ -13,6 +13,7 @@ from failover_sync.health.admission import Admission, AdmissionStats
 from failover_sync.health.probes import Prober
 from failover_sync.model import HealthCheck, ProbeTarget
 from failover_sync.testing.backends import HttpBackend
+from failover_sync.testing.waits import await_for
 
 ADDRESS = "127.0.0.4"
 
@@ -73,9 +74,9 @@ def test_cancelled_waiters_never_hold_a_slot() -> None:
         waiting = asyncio.create_task(gate.acquire(1.0))
         handed = asyncio.create_task(gate.acquire(1.0))
         last = asyncio.create_task(gate.acquire(1.0))
-        await asyncio.sleep(0)
+        await await_for(lambda: gate.stats.waiting == 3, 5)
         waiting.cancel()  # cancelled while queued
-        await asyncio.sleep(0)
+        await await_for(waiting.done, 5)
         gate.release()  # hands the slot to `handed` ...
         handed.cancel()  # ... which is cancelled before it runs: the slot goes on to `last`
         await asyncio.gather(waiting, handed, return_exceptions=True)

@@ -414,15 +414,18 @@ def test_run_loop_cut_off_from_every_endpoint_writes_nothing(canaries: bool) -> 
             await wait_for(lambda: ctl.ready, 5)
             writes = provider.writes
             prober.down = {e.value for r in records for e in r.endpoints} | {canary.value}
-            await asyncio.sleep(0.3)  # ~30 probe rounds, the transitions, their reconciles
-            assert all(not ctl.board.verdict(t).healthy for t in ctl.board if t != canary)
+            # every transition, and the reconcile each one asks for, while cut off
+            await wait_for(
+                lambda: all(not ctl.board.verdict(t).healthy for t in ctl.board if t != canary), 5
+            )
+            await wait_for(lambda: not any(w.dirty.is_set() for w in ctl.workers.values()), 5)
             assert provider.writes == writes  # writes while cut off: 0
             prober.down = set()
-            await asyncio.sleep(0.2)
+            await wait_for(lambda: all(ctl.board.verdict(t).healthy for t in ctl.board), 5)
+            await wait_for(lambda: not any(w.dirty.is_set() for w in ctl.workers.values()), 5)
             assert provider.zones[ZONE.name] == before
             prober.down = {"192.0.2.1"}  # one real outage still fails over at once
-            await asyncio.sleep(0.2)
-            assert values(provider, "r1.example.test.") == ("198.51.100.1",)
+            await wait_for(lambda: values(provider, "r1.example.test.") == ("198.51.100.1",), 5)
         finally:
             stop.set()
             await task
