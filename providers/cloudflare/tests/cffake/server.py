@@ -12,7 +12,6 @@ possibly failed by an injected fault, its body checked against the SDK's types
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import threading
 import time
@@ -26,60 +25,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import bodies, spec
 from .store import APIFailure, FakeZone, Record, matches, new_id
+from .wire import Call, Fault, RawAnswer, Reply, envelope, retry_after_header
 
 PREFIX = "/client/v4"
-Reply = tuple[int, dict[str, str], dict[str, Any] | bytes]
-"""Status, extra headers, and the envelope (or, for an injected raw fault, the body as is)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One request as received: operationId (or ``?``), method, path, query, status, time."""
-
-    operation: str
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
-    status: int
-    at: float
-
-
-@dataclass
-class Fault:
-    """Answer the next ``count`` matching requests with ``status`` and ``code``/``message``
-    (``retry_after`` seconds as ``Retry-After``); ``operation`` None matches any. ``raw``
-    answers that body as is, with ``content_type``, instead of an error envelope: a malformed
-    answer (truncated JSON, wrong types, an HTML page), with any ``status``."""
-
-    status: int
-    code: int
-    message: str
-    count: int = 1
-    retry_after: float | None = None
-    operation: str | None = None
-    raw: bytes | None = None
-    content_type: str = "application/json"
-
-
-class _RawAnswer(Exception):
-    def __init__(self, status: int, body: bytes, content_type: str) -> None:
-        super().__init__(status)
-        self.reply: Reply = (status, {"Content-Type": content_type}, body)
 
 
 @dataclass
 class _Limiter:
     sent: deque[float] = field(default_factory=deque)
     locked_until: float = 0.0
-
-
-def _envelope(result: Any, *, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"success": not errors, "errors": errors or [], "messages": [], "result": result}
-
-
-def _retry_after(seconds: float) -> str:
-    """Whole seconds as the API sends them; below one second (tests only) as a decimal."""
-    return str(math.ceil(seconds)) if seconds >= 1 else f"{seconds:.3g}"
 
 
 class CloudflareFake:
@@ -231,8 +185,8 @@ class CloudflareFake:
                 op_name = op.operation_id if op else "?"
                 reply = self._handle(method, url.path, pairs, headers, raw, op, params, path_known)
             except APIFailure as exc:
-                reply = (exc.status, exc.headers, _envelope(None, errors=exc.errors))
-            except _RawAnswer as exc:
+                reply = (exc.status, exc.headers, envelope(None, errors=exc.errors))
+            except RawAnswer as exc:
                 reply = exc.reply
             self.calls.append(
                 Call(op_name, method, url.path, tuple(pairs), reply[0], time.monotonic())
@@ -280,7 +234,7 @@ class CloudflareFake:
             429,
             10000,
             "Rate limited. Please wait and consider throttling your request speed",
-            headers={"Retry-After": _retry_after(seconds)},
+            headers={"Retry-After": retry_after_header(seconds)},
         )
 
     def _zone(self, token: str, zone_id: str) -> FakeZone:
@@ -310,10 +264,10 @@ class CloudflareFake:
                 if fault.count <= 0:
                     self.faults.remove(fault)
                 if fault.raw is not None:
-                    raise _RawAnswer(fault.status, fault.raw, fault.content_type)
+                    raise RawAnswer(fault.status, fault.raw, fault.content_type)
                 extra = {}
                 if fault.retry_after is not None:
-                    extra["Retry-After"] = _retry_after(fault.retry_after)
+                    extra["Retry-After"] = retry_after_header(fault.retry_after)
                 raise APIFailure(fault.status, fault.code, fault.message, headers=extra)
 
     def _handle(
@@ -364,20 +318,20 @@ class CloudflareFake:
             problems = bodies.check_batch(body)
             if problems:
                 raise APIFailure(400, 9207, "Request body is invalid: " + "; ".join(problems))
-            return 200, {}, _envelope(zone.batch(body))
+            return 200, {}, envelope(zone.batch(body))
         if method in ("POST", "PUT", "PATCH"):
             problems = bodies.check_record(bodies.POST, body, "body")
             if problems:
                 raise APIFailure(400, 9207, "Request body is invalid: " + "; ".join(problems))
         assert isinstance(body, dict) or method in ("GET", "DELETE")
         if method == "POST":
-            return 200, {}, _envelope(zone.create(body))
+            return 200, {}, envelope(zone.create(body))
         assert record_id is not None
         if method == "GET":
-            return 200, {}, _envelope(zone.get(record_id))
+            return 200, {}, envelope(zone.get(record_id))
         if method == "DELETE":
-            return 200, {}, _envelope({"id": zone.delete(record_id)["id"]})
-        return 200, {}, _envelope(zone.update(record_id, body, replace=method == "PUT"))
+            return 200, {}, envelope({"id": zone.delete(record_id)["id"]})
+        return 200, {}, envelope(zone.update(record_id, body, replace=method == "PUT"))
 
     def _list_zones(self, token: str, query: dict[str, str]) -> Reply:
         allowed = self.tokens[token]
@@ -402,7 +356,7 @@ class CloudflareFake:
         page = int(float(query.get("page", 1)))
         per_page = int(float(query.get("per_page", default_per_page)))
         chunk = items[(page - 1) * per_page : page * per_page]
-        payload = _envelope(chunk)
+        payload = envelope(chunk)
         payload["result_info"] = {
             "page": page,
             "per_page": per_page,
