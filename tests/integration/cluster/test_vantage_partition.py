@@ -9,10 +9,6 @@ quorum's overhead."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +20,8 @@ from failover_sync.testing.backends import HttpBackend
 from failover_sync.testing.etcd import EtcdCluster
 from failover_sync.testing.process import free_port
 from failover_sync.testing.waits import wait_for
-from tests.helpers.cli import EXE, NAME, cli
+from tests.helpers.cli import NAME
+from tests.helpers.vantages import VantageProcesses
 
 LEASE = 2
 SOURCES = {"fra": "127.0.0.11", "iad": "127.0.0.12", "sin": "127.0.0.13"}
@@ -70,48 +67,14 @@ cluster:
     return path
 
 
-class Partitioned:
+class Partitioned(VantageProcesses):
     """Three vantage processes, one config file each (same records and cluster section,
     a different ``source_address``), sharing one working folder and zone file."""
 
-    def __init__(self, folder: Path, configs: dict[str, Path]) -> None:
-        self.folder, self.configs = folder, configs
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self) -> None:
-        for name, config in self.configs.items():
-            log = (self.folder / f"{name}.log").open("ab")
-            env = {**os.environ, "FAILOVER_SYNC_VANTAGE": name, "FAILOVER_SYNC_LOG_FORMAT": "json"}
-            self.procs[name] = subprocess.Popen(
-                [*EXE, "run", "-c", str(config)],
-                cwd=self.folder,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
-            log.close()
-
     def votes(self) -> dict[str, bool]:
         """The victim's votes in etcd, through ``cluster status -o json``: vantage -> healthy."""
-        config = next(iter(self.configs.values()))
-        done = cli("cluster", "status", "-c", str(config), "-o", "json", cwd=self.folder)
-        assert done.returncode == 0, done.stderr
-        doc = json.loads(done.stdout)
-        row = next(r for r in doc["endpoints"] if VICTIM in r["endpoint"])
+        row = next(r for r in self.status()["endpoints"] if VICTIM in r["endpoint"])  # type: ignore[attr-defined]
         return {v: bool(x["healthy"]) for v, x in row["votes"].items()}
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGCONT)
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
 
 
 def _zone(folder: Path) -> tuple[tuple[str, ...], int]:
@@ -143,7 +106,7 @@ def partitioned(
     owner = tmp_path.name.replace("_", "-")[:60]
     configs = {n: _config(tmp_path, etcd, port, owner, s) for n, s in SOURCES.items()}
     running = Partitioned(tmp_path, configs)
-    running.start()
+    running.start_all()
     yield running
     running.stop()
 

@@ -5,10 +5,8 @@ it all. The epoch marker only ever grows."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,8 @@ from failover_sync.testing.backends import HttpBackend
 from failover_sync.testing.etcd import EtcdCluster
 from failover_sync.testing.process import free_port
 from failover_sync.testing.waits import wait_for
-from tests.helpers.cli import EXE, NAME, cli
+from tests.helpers.cli import NAME, cli
+from tests.helpers.vantages import VantageProcesses
 
 LEASE = 2
 NAMES = ("fra", "iad", "sin")
@@ -52,47 +51,6 @@ cluster:
     return path
 
 
-class Vantages:
-    def __init__(self, tmp_path: Path, config: Path) -> None:
-        self.tmp_path, self.config = tmp_path, config
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, name: str, **extra_env: str) -> None:
-        log = (self.tmp_path / f"{name}.log").open("ab")
-        env = {**os.environ, "FAILOVER_SYNC_VANTAGE": name, "FAILOVER_SYNC_LOG_FORMAT": "json"}
-        env.update(extra_env)
-        self.procs[name] = subprocess.Popen(
-            [*EXE, "run", "-c", str(self.config)],
-            cwd=self.tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-        log.close()
-
-    def log(self, name: str) -> str:
-        return (self.tmp_path / f"{name}.log").read_text(errors="replace")
-
-    def status(self) -> dict[str, object]:
-        done = cli("cluster", "status", "-c", str(self.config), "-o", "json", cwd=self.tmp_path)
-        assert done.returncode == 0, done.stderr
-        doc: dict[str, object] = json.loads(done.stdout)
-        return doc
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGCONT)
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
 @pytest.fixture
 def backends() -> Iterator[dict[str, HttpBackend]]:
     port = free_port("127.0.0.2")
@@ -105,11 +63,11 @@ def backends() -> Iterator[dict[str, HttpBackend]]:
 @pytest.fixture
 def vantages(
     tmp_path: Path, etcd: EtcdCluster, backends: dict[str, HttpBackend]
-) -> Iterator[Vantages]:
+) -> Iterator[VantageProcesses]:
     port = next(iter(backends.values())).port
-    running = Vantages(tmp_path, _config(tmp_path, etcd, port))
-    for name in NAMES:
-        running.start(name)
+    config = _config(tmp_path, etcd, port)
+    running = VantageProcesses(tmp_path, dict.fromkeys(NAMES, config))
+    running.start_all()
     yield running
     running.stop()
 
@@ -137,13 +95,13 @@ def _zone(tmp_path: Path) -> tuple[tuple[str, ...], int | None]:
     return tuple(sorted(rd.to_text() for rd in a)) if a else (), epoch
 
 
-def _leader(vantages: Vantages) -> str | None:
+def _leader(vantages: VantageProcesses) -> str | None:
     leader = vantages.status()["leader"]
     return leader if isinstance(leader, str) else None
 
 
 def test_quorum_removal_leader_kill_and_split_brain(
-    vantages: Vantages, backends: dict[str, HttpBackend], tmp_path: Path
+    vantages: VantageProcesses, backends: dict[str, HttpBackend], tmp_path: Path
 ) -> None:
     epochs: list[int] = []
 
@@ -166,7 +124,7 @@ def test_quorum_removal_leader_kill_and_split_brain(
     assert sorted(v for v, x in row["votes"].items() if not x["healthy"]) == list(NAMES)
     leader = _leader(vantages)
     assert leader in NAMES
-    text = cli("cluster", "status", "-c", str(vantages.config), cwd=tmp_path).stdout
+    text = cli("cluster", "status", "-c", str(vantages.configs[NAMES[0]]), cwd=tmp_path).stdout
     assert f"leader: {leader}    quorum: 2 of 3 (majority)" in text
     assert "vantages: fra alive, iad alive, sin alive" in text
     assert "127.0.0.2:" in text
@@ -203,7 +161,7 @@ def test_leader_killed_between_intent_and_write(
     tmp_path: Path, etcd: EtcdCluster, backends: dict[str, HttpBackend]
 ) -> None:
     port = next(iter(backends.values())).port
-    running = Vantages(tmp_path, _config(tmp_path, etcd, port))
+    running = VantageProcesses(tmp_path, dict.fromkeys(NAMES, _config(tmp_path, etcd, port)))
     hold = tmp_path / "held"
     try:
         running.start("fra", FAILOVER_SYNC_TEST_HOLD_AFTER_INTENT=str(hold))
