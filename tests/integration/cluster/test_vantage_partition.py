@@ -18,7 +18,6 @@ import pytest
 from failover_sync.model import HealthCheck
 from failover_sync.testing.backends import HttpBackend
 from failover_sync.testing.etcd import EtcdCluster
-from failover_sync.testing.process import free_port
 from failover_sync.testing.waits import wait_for
 from tests.helpers.cli import NAME
 from tests.helpers.vantages import VantageProcesses
@@ -87,15 +86,6 @@ def _zone(folder: Path) -> tuple[tuple[str, ...], int]:
     soa = zone.get_rdataset("@", "SOA")
     serial = int(next(iter(soa)).serial) if soa else 0
     return (tuple(sorted(rd.to_text() for rd in a)) if a else ()), serial
-
-
-@pytest.fixture
-def backends() -> Iterator[dict[str, HttpBackend]]:
-    port = free_port("127.0.0.2")
-    running = {a: HttpBackend(a, port).start() for a in ADDRESSES}
-    yield running
-    for backend in running.values():
-        backend.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 
 from failover_sync.testing.backends import HttpBackend
 from failover_sync.testing.etcd import EtcdCluster
-from failover_sync.testing.process import free_port
 from failover_sync.testing.waits import wait_for
 from tests.helpers.cli import NAME, cli
 from tests.helpers.vantages import VantageProcesses
@@ -49,15 +48,6 @@ cluster:
   lease_seconds: {LEASE}
 """)
     return path
-
-
-@pytest.fixture
-def backends() -> Iterator[dict[str, HttpBackend]]:
-    port = free_port("127.0.0.2")
-    running = {a: HttpBackend(a, port).start() for a in ("127.0.0.2", "127.0.0.3", "127.0.0.4")}
-    yield running
-    for backend in running.values():
-        backend.stop()
 
 
 @pytest.fixture
