@@ -218,8 +218,8 @@ class HealthBoard:
     ) -> tuple[dict[ProbeTarget, EndpointHealth], frozenset[ProbeTarget], frozenset[ProbeTarget]]:
         """What a plan of ``targets`` needs, in one pass: their verdicts (as
         :meth:`verdicts`), those :meth:`failing`, and those recovering: unhealthy by verdict
-        but :meth:`answering` (``drained`` ones left out), the only answering targets a plan
-        asks about (:func:`~failover_sync.plan.brakes.keep_answering`)."""
+        but their latest probe passed (``drained`` ones left out), the only answering targets
+        a plan asks about (:func:`~failover_sync.plan.brakes.keep_answering`)."""
         states = self._states
         health = {t: s.snapshot() for t in targets if (s := states.get(t)) is not None}
         # The latest probe disagrees with the verdict: healthy and failing, or recovering.
@@ -238,15 +238,6 @@ class HealthBoard:
         return frozenset(
             t for t in targets if t in states and states[t].healthy and states[t].failures
         )
-
-    def answering(self, targets: Collection[ProbeTarget]) -> frozenset[ProbeTarget]:
-        """Those of ``targets`` whose latest probe passed."""
-        out = []
-        for target in targets:
-            state = self._states.get(target)
-            if state is not None and state.last is not None and state.last.ok:
-                out.append(target)
-        return frozenset(out)
 
 
 _UNKNOWN = EndpointHealth(False, "not probed yet")
